@@ -1,0 +1,197 @@
+#include <cofutures/detail/thread_pool_core.hpp>
+#include <cofutures/errors.hpp>
+#include <cofutures/thread_name.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cofutures::detail {
+namespace {
+
+std::atomic<unsigned> g_pool_counter{0};  // relaxed: only makes names unique
+
+std::size_t default_max_workers() {
+  auto cores = std::max(1u, std::thread::hardware_concurrency());
+  return std::min<std::size_t>(32, cores + 4);
+}
+
+std::size_t checked_max_workers(const std::optional<long>& requested) {
+  if (!requested) return default_max_workers();
+  if (*requested <= 0) {
+    throw std::invalid_argument("max_workers must be greater than 0 (got " + std::to_string(*requested) + ")");
+  }
+  return static_cast<std::size_t>(*requested);
+}
+
+std::string what_of(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+}  // namespace
+
+class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
+ public:
+  explicit thread_pool_core(thread_pool_options options)
+      : m_max_workers(checked_max_workers(options.max_workers)),
+        m_prefix(options.thread_name_prefix.empty()
+                     ? "ThreadPoolExecutor-" + std::to_string(g_pool_counter.fetch_add(1, std::memory_order_relaxed))
+                     : std::move(options.thread_name_prefix)),
+        m_initializer(std::move(options.initializer)) {}
+
+  void enqueue(std::unique_ptr<pool_task> task) {
+    std::lock_guard lock(m_mutex);  // queue, thread list and flags move together
+    if (!m_broken.empty()) throw broken_thread_pool(m_broken);
+    if (m_shutdown) throw invalid_state_error("cannot schedule new futures after shutdown");
+    push_locked(task.release());
+    // relaxed: read and written under m_mutex here; workers' decrements
+    // only make this count smaller, which at worst starts no thread.
+    auto outstanding = m_outstanding.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (m_idle > 0) m_cv.notify_one();
+    // Start a thread only when every started one is taken: idle threads
+    // are reused (Python's idle semaphore).
+    if (outstanding > m_threads.size() && m_threads.size() < m_max_workers) start_thread_locked();
+  }
+
+  void shutdown(bool wait, bool cancel_futures) {
+    pool_task* cancelled = nullptr;
+    {
+      std::lock_guard lock(m_mutex);
+      m_shutdown = true;
+      if (cancel_futures) cancelled = std::exchange(m_head, nullptr), m_tail = nullptr;
+      m_cv.notify_all();  // idle workers see the shutdown and exit
+    }
+    while (cancelled != nullptr) {
+      std::unique_ptr<pool_task> task(cancelled);
+      cancelled = task->m_next;
+      m_outstanding.fetch_sub(1, std::memory_order_relaxed);  // relaxed: bookkeeping only, see enqueue
+      task->cancel();
+    }
+    if (wait) join_all();
+  }
+
+  std::size_t max_workers() const noexcept { return m_max_workers; }
+  std::size_t thread_count() const noexcept {
+    std::lock_guard lock(m_mutex);
+    return m_threads.size();
+  }
+
+ private:
+  void push_locked(pool_task* task) noexcept {
+    task->m_next = nullptr;
+    if (m_tail) m_tail->m_next = task;
+    else m_head = task;
+    m_tail = task;
+  }
+
+  pool_task* pop_locked() noexcept {
+    pool_task* task = m_head;
+    m_head = task->m_next;
+    if (!m_head) m_tail = nullptr;
+    return task;
+  }
+
+  void start_thread_locked() {
+    auto index = m_threads.size();
+    // The thread co-owns the core: it may outlive the executor object
+    // after shutdown(wait=false) or a destructor running on a worker.
+    m_threads.emplace_back([self = shared_from_this(), index] { self->worker_main(index); });
+  }
+
+  void worker_main(std::size_t index) {
+    set_current_thread_name(m_prefix + "_" + std::to_string(index));
+    if (m_initializer) {
+      try {
+        m_initializer();
+      } catch (...) {
+        initializer_failed(std::current_exception());
+        return;
+      }
+    }
+    for (;;) {
+      std::unique_ptr<pool_task> task;
+      {
+        std::unique_lock lock(m_mutex);
+        ++m_idle;
+        m_cv.wait(lock, [this] { return m_head != nullptr || m_shutdown; });
+        --m_idle;
+        if (m_head == nullptr) return;  // shut down and nothing left to do
+        task.reset(pop_locked());
+      }
+      task->run(m_outstanding);
+    }
+  }
+
+  void initializer_failed(std::exception_ptr e) {
+    std::fprintf(stderr, "cofutures: exception in thread pool initializer: %s\n", what_of(e).c_str());
+    pool_task* queued = nullptr;
+    std::string message;
+    {
+      std::lock_guard lock(m_mutex);
+      m_broken = "A thread initializer failed, the thread pool is not usable anymore (" + what_of(e) + ")";
+      message = m_broken;
+      queued = std::exchange(m_head, nullptr);
+      m_tail = nullptr;
+    }
+    while (queued != nullptr) {
+      std::unique_ptr<pool_task> task(queued);
+      queued = task->m_next;
+      m_outstanding.fetch_sub(1, std::memory_order_relaxed);  // relaxed: bookkeeping only
+      task->fail(std::make_exception_ptr(broken_thread_pool(message)));  // one exception per future
+    }
+  }
+
+  void join_all() {
+    // One joiner at a time; a second shutdown(wait) waits for the first.
+    std::lock_guard join_lock(m_join_mutex);
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(m_mutex);
+      threads.swap(m_threads);
+      m_joined += threads.size();
+    }
+    for (auto& t : threads) {
+      if (t.get_id() == std::this_thread::get_id()) t.detach();  // a task shutting down its own pool
+      else t.join();
+    }
+  }
+
+  const std::size_t m_max_workers;
+  const std::string m_prefix;
+  const std::function<void()> m_initializer;
+
+  mutable std::mutex m_mutex;  // guards everything below except m_outstanding
+  std::condition_variable m_cv;
+  pool_task* m_head = nullptr;
+  pool_task* m_tail = nullptr;
+  std::vector<std::thread> m_threads;
+  std::size_t m_joined = 0;
+  std::size_t m_idle = 0;  // workers blocked waiting for work
+  bool m_shutdown = false;
+  std::string m_broken;  // non-empty once an initializer failed
+  std::atomic<std::size_t> m_outstanding{0};  // queued or running, not yet returned
+  std::mutex m_join_mutex;
+};
+
+std::shared_ptr<thread_pool_core> make_thread_pool_core(thread_pool_options options) {
+  return std::make_shared<thread_pool_core>(std::move(options));
+}
+
+void enqueue(thread_pool_core& core, std::unique_ptr<pool_task> task) { core.enqueue(std::move(task)); }
+void shutdown(thread_pool_core& core, bool wait, bool cancel_futures) { core.shutdown(wait, cancel_futures); }
+std::size_t max_workers(const thread_pool_core& core) noexcept { return core.max_workers(); }
+std::size_t thread_count(const thread_pool_core& core) noexcept { return core.thread_count(); }
+
+}  // namespace cofutures::detail

@@ -1,0 +1,53 @@
+#pragma once
+// What wait/as_completed/gather accept: ranges of future<T> or any_future,
+// collapsed to unique futures in first-seen order.
+
+#include <cofutures/any_future.hpp>
+#include <cofutures/detail/default_executor.hpp>
+#include <cofutures/detail/future_state.hpp>
+#include <cofutures/future.hpp>
+
+#include <memory>
+#include <ranges>
+#include <type_traits>
+#include <unordered_set>
+#include <vector>
+
+namespace cofutures::detail {
+
+template <class F>
+struct is_future_handle : std::false_type {};
+template <class T>
+struct is_future_handle<future<T>> : std::true_type {};
+template <>
+struct is_future_handle<any_future> : std::true_type {};
+
+template <class F>
+concept future_handle = is_future_handle<std::remove_cvref_t<F>>::value;
+
+template <class R>
+concept future_range = std::ranges::input_range<R> && future_handle<std::ranges::range_value_t<R>>;
+
+template <class R>
+using range_future_t = std::remove_cvref_t<std::ranges::range_value_t<R>>;
+
+template <class F, class R>
+std::vector<F> unique_futures(R&& range) {
+  std::vector<F> out;
+  std::unordered_set<const void*> seen;
+  for (auto&& f : range) {
+    if (!f.valid()) throw invalid_state_error("a future in the set has no state");
+    if (seen.insert(f.state_ptr().get()).second) out.push_back(f);
+  }
+  return out;
+}
+
+template <class F>
+std::vector<std::shared_ptr<state_base>> states_of(const std::vector<F>& fs) {
+  std::vector<std::shared_ptr<state_base>> out;
+  out.reserve(fs.size());
+  for (const auto& f : fs) out.push_back(f.state_ptr());
+  return out;
+}
+
+}  // namespace cofutures::detail

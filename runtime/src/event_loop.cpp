@@ -1,0 +1,116 @@
+#include <cofutures/any_future.hpp>
+#include <cofutures/callback_exception_handler.hpp>
+#include <cofutures/detail/default_executor.hpp>
+#include <cofutures/event_loop.hpp>
+
+#include <asio/system_executor.hpp>
+
+namespace cofutures {
+namespace {
+
+thread_local event_loop* t_running = nullptr;                 // set inside run()
+thread_local std::shared_ptr<detail::loop_core> t_binding;  // run_in_executor's override
+
+// Marks `loop` as running on this thread for the scope.
+class running_scope {
+ public:
+  explicit running_scope(event_loop* loop) noexcept : m_previous(std::exchange(t_running, loop)) {}
+  ~running_scope() { t_running = m_previous; }
+  running_scope(const running_scope&) = delete;
+  running_scope& operator=(const running_scope&) = delete;
+
+ private:
+  event_loop* m_previous;
+};
+
+}  // namespace
+
+namespace detail {
+
+loop_binding_scope::loop_binding_scope(std::shared_ptr<loop_core> core) noexcept
+    : m_previous(std::exchange(t_binding, std::move(core))) {}
+
+loop_binding_scope::~loop_binding_scope() { t_binding = std::move(m_previous); }
+
+asio::any_io_executor default_completion_executor() noexcept {
+  if (auto* loop = event_loop::current()) return loop->get_executor();
+  return asio::system_executor();
+}
+
+}  // namespace detail
+
+event_loop::event_loop() : m_core(std::make_shared<detail::loop_core>(m_ctx)) {}
+
+event_loop::~event_loop() {
+  running_scope scope(this);
+  // asyncio.run's finally: cancel what is left, let it unwind, close.
+  for (auto& task : m_tasks.snapshot()) task->cancel_future();
+  m_ctx.restart();
+  try {
+    while (!m_tasks.empty() && m_ctx.run_one() > 0) {
+    }
+  } catch (...) {
+    // A raw handler threw during clean-up: nothing to propagate it to.
+  }
+  m_core->close();
+}
+
+event_loop* event_loop::current() noexcept { return t_running; }
+
+void event_loop::call_soon_threadsafe(std::function<void()> fn) {
+  auto guarded = [fn = std::move(fn)] {
+    try {
+      fn();
+    } catch (...) {
+      detail::report_callback_exception(std::current_exception(), "exception in a call_soon_threadsafe callback");
+    }
+  };
+  if (!m_core->try_post(std::move(guarded))) throw error("event loop is closed");
+}
+
+void event_loop::run_until_done(const any_future& main) {
+  if (t_running == this) throw invalid_state_error("this event_loop is already running");
+  if (t_running != nullptr) throw invalid_state_error("another event_loop is running on this thread");
+  running_scope scope(this);
+  // Bound to this loop, so the callback runs here and stops run() below.
+  main.add_done_callback([this](const any_future&) { m_ctx.stop(); });
+  m_ctx.restart();
+  m_ctx.run();
+  if (!main.done()) {
+    throw error("event_loop ran out of work before the main coroutine completed");
+  }
+}
+
+namespace detail {
+
+std::shared_ptr<loop_core> current_loop_core() noexcept {
+  if (t_binding) return t_binding;
+  if (t_running != nullptr) return t_running->core();
+  return nullptr;
+}
+
+std::shared_ptr<task_control> task_registry::add(std::weak_ptr<state_base> st) {
+  auto task = std::make_shared<task_control>(std::move(st));
+  std::lock_guard lock(m_mutex);  // spawn() may be called from any thread
+  m_tasks.insert(task);
+  return task;
+}
+
+void task_registry::remove(task_control& task) {
+  std::shared_ptr<task_control> key(std::shared_ptr<void>(), &task);  // non-owning lookup key
+  std::lock_guard lock(m_mutex);
+  m_tasks.erase(key);
+}
+
+std::vector<std::shared_ptr<task_control>> task_registry::snapshot() const {
+  std::lock_guard lock(m_mutex);
+  return {m_tasks.begin(), m_tasks.end()};
+}
+
+bool task_registry::empty() const {
+  std::lock_guard lock(m_mutex);
+  return m_tasks.empty();
+}
+
+}  // namespace detail
+}  // namespace cofutures

@@ -1,0 +1,90 @@
+#include <cofutures/detail/future_set_waiter.hpp>
+
+namespace cofutures::detail {
+
+future_set_waiter::future_set_waiter(std::vector<std::shared_ptr<state_base>> states, mode m)
+    : m_states(std::move(states)), m_links(new link[m_states.size()]), m_mode(m) {
+  std::vector<std::size_t> already_done;
+  for (std::size_t i = 0; i < m_states.size(); ++i) {
+    m_links[i].m_owner = this;
+    m_links[i].m_index = i;
+    if (!m_states[i]->link_if_pending(m_links[i])) already_done.push_back(i);
+  }
+  std::lock_guard lock(m_mutex);  // links may already be recording completions
+  for (auto i : already_done) {
+    if (m_states[i]->has_exception()) m_saw_exception = true;
+  }
+  // Done futures come first, in input order, then completion order.
+  m_finished.insert(m_finished.begin(), already_done.begin(), already_done.end());
+}
+
+future_set_waiter::~future_set_waiter() {
+  // Takes each state's lock: once past it, no notify for this waiter can
+  // be running or start.
+  for (std::size_t i = 0; i < m_states.size(); ++i) m_states[i]->unlink_if_linked(m_links[i]);
+}
+
+void future_set_waiter::record(std::size_t index, state_base& s) noexcept {
+  std::lock_guard lock(m_mutex);  // order: the state's lock is held here
+  m_finished.push_back(index);
+  if (s.has_exception()) m_saw_exception = true;
+  if (satisfied_locked()) m_cv.notify_all();
+  if (m_wake && !m_wake_pending) {
+    m_wake_pending = true;
+    m_wake();
+  }
+}
+
+bool future_set_waiter::satisfied_locked() const noexcept {
+  switch (m_mode) {
+    case mode::first_completed: return !m_finished.empty();
+    case mode::first_exception: return m_saw_exception || m_finished.size() == m_states.size();
+    case mode::all_completed: return m_finished.size() == m_states.size();
+    case mode::each: return m_taken < m_finished.size();
+  }
+  return false;
+}
+
+bool future_set_waiter::wait_until(std::optional<clock::time_point> deadline) {
+  std::unique_lock lock(m_mutex);
+  auto ready = [this] { return satisfied_locked(); };
+  if (!deadline) {
+    m_cv.wait(lock, ready);
+    return true;
+  }
+  return m_cv.wait_until(lock, *deadline, ready);
+}
+
+bool future_set_waiter::satisfied() const {
+  std::lock_guard lock(m_mutex);
+  return satisfied_locked();
+}
+
+std::vector<std::size_t> future_set_waiter::finished() const {
+  std::lock_guard lock(m_mutex);
+  return m_finished;
+}
+
+std::optional<std::size_t> future_set_waiter::take_next() {
+  std::lock_guard lock(m_mutex);
+  if (m_taken == m_finished.size()) return std::nullopt;
+  return m_finished[m_taken++];
+}
+
+std::size_t future_set_waiter::untaken() const {
+  std::lock_guard lock(m_mutex);
+  return m_states.size() - m_taken;
+}
+
+void future_set_waiter::set_wake(std::function<void()> wake) {
+  std::lock_guard lock(m_mutex);  // record() reads m_wake on other threads
+  m_wake = std::move(wake);
+  m_wake_pending = false;
+}
+
+void future_set_waiter::wake_consumed() {
+  std::lock_guard lock(m_mutex);
+  m_wake_pending = false;
+}
+
+}  // namespace cofutures::detail

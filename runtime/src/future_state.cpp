@@ -1,0 +1,210 @@
+#include <cofutures/detail/future_state.hpp>
+
+#include <condition_variable>
+
+namespace cofutures::detail {
+
+const char* to_string(future_status s) noexcept {
+  switch (s) {
+    case future_status::pending: return "pending";
+    case future_status::running: return "running";
+    case future_status::cancelled:
+    case future_status::cancelled_and_notified: return "cancelled";
+    case future_status::finished: return "finished";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// A thread blocked in result()/exception(): waits on the state's own mutex,
+// so notify (called under that mutex) and the wake-up test cannot race.
+class blocking_waiter final : public waiter_node {
+ public:
+  void notify(state_base&) noexcept override {
+    m_fired = true;
+    m_cv.notify_all();
+  }
+  std::condition_variable m_cv;
+  bool m_fired = false;  // guarded by the state's mutex
+};
+
+}  // namespace
+
+void state_base::wait() const {
+  if (done()) return;
+  std::unique_lock lock(m_mutex);  // the node links under the state's lock
+  blocking_waiter waiter;
+  auto& self = const_cast<state_base&>(*this);
+  if (is_done(m_status.load(std::memory_order_relaxed))) return;  // relaxed: under the lock
+  self.link_locked(waiter);
+  waiter.m_cv.wait(lock, [&] { return waiter.m_fired; });
+}
+
+bool state_base::wait_until(clock::time_point deadline) const {
+  if (done()) return true;
+  std::unique_lock lock(m_mutex);
+  if (is_done(m_status.load(std::memory_order_relaxed))) return true;  // relaxed: under the lock
+  blocking_waiter waiter;
+  auto& self = const_cast<state_base&>(*this);
+  self.link_locked(waiter);
+  if (!waiter.m_cv.wait_until(lock, deadline, [&] { return waiter.m_fired; })) {
+    // Still under the lock: the node cannot be notified concurrently, and
+    // it must not outlive this frame in the list.
+    self.unlink_locked(waiter);
+    return false;
+  }
+  return true;
+}
+
+std::exception_ptr state_base::exception_when_done() const {
+  if (cancelled()) throw cancelled_error();
+  return m_exception;  // immutable once done (published by the acquire in status())
+}
+
+void state_base::rethrow_if_failed() const {
+  if (auto e = exception_when_done()) std::rethrow_exception(e);
+}
+
+bool state_base::cancel(const std::shared_ptr<state_base>& self) {
+  std::unique_lock lock(m_mutex);
+  auto s = m_status.load(std::memory_order_relaxed);  // relaxed: written only under this lock
+  if (s == future_status::running || s == future_status::finished) return false;
+  if (is_cancelled(s)) return true;
+  // release: pairs with status()'s acquire in lock-free readers.
+  m_status.store(future_status::cancelled, std::memory_order_release);
+  notify_waiters_locked();
+  auto callbacks = std::move(m_callbacks);
+  auto hook = std::move(m_cancel_hook);
+  lock.unlock();  // hooks and callbacks may touch this future again
+  if (hook) hook();
+  dispatch_callbacks(self, std::move(callbacks));
+  return true;
+}
+
+void state_base::add_done_callback(const std::shared_ptr<state_base>& self, callback cb) {
+  {
+    std::lock_guard lock(m_mutex);  // orders the add against completion
+    if (!is_done(m_status.load(std::memory_order_relaxed))) {  // relaxed: under the lock
+      m_callbacks.push_back(std::move(cb));
+      return;
+    }
+  }
+  std::vector<callback> one;
+  one.push_back(std::move(cb));
+  dispatch_callbacks(self, std::move(one));
+}
+
+bool state_base::set_running_or_notify_cancel() {
+  std::lock_guard lock(m_mutex);
+  auto s = m_status.load(std::memory_order_relaxed);  // relaxed: under the lock
+  if (s == future_status::cancelled) {
+    // Waiters were already told at cancel(); only the status moves on.
+    m_status.store(future_status::cancelled_and_notified, std::memory_order_release);
+    return false;
+  }
+  if (s == future_status::pending) {
+    m_status.store(future_status::running, std::memory_order_release);  // release: see status()
+    return true;
+  }
+  throw invalid_state_error(std::string("future in unexpected state: ") + to_string(s));
+}
+
+bool state_base::try_set_exception(const std::shared_ptr<state_base>& self, std::exception_ptr e) {
+  auto lock = lock_if_completable();
+  if (!lock.owns_lock()) return false;
+  m_exception = std::move(e);
+  finish_locked(self, std::move(lock));
+  return true;
+}
+
+void state_base::set_cancel_hook(std::function<void()> hook) {
+  std::unique_lock lock(m_mutex);
+  if (!is_cancelled(m_status.load(std::memory_order_relaxed))) {  // relaxed: under the lock
+    m_cancel_hook = std::move(hook);
+    return;
+  }
+  lock.unlock();
+  hook();  // cancelled before the operation existed: cancel it at once
+}
+
+bool state_base::link_if_pending(waiter_node& node) {
+  std::lock_guard lock(m_mutex);
+  if (is_done(m_status.load(std::memory_order_relaxed))) return false;  // relaxed: under the lock
+  link_locked(node);
+  return true;
+}
+
+bool state_base::unlink_if_linked(waiter_node& node) {
+  std::lock_guard lock(m_mutex);  // node.m_linked is guarded by it
+  if (!node.m_linked) return false;
+  unlink_locked(node);
+  return true;
+}
+
+std::unique_lock<std::mutex> state_base::lock_if_completable() {
+  std::unique_lock lock(m_mutex);
+  auto s = m_status.load(std::memory_order_relaxed);  // relaxed: under the lock
+  if (is_done(s)) lock.unlock();
+  return lock;
+}
+
+void state_base::finish_locked(const std::shared_ptr<state_base>& self,
+                               std::unique_lock<std::mutex> lock) {
+  // release: the value/exception stored under the lock is visible to any
+  // lock-free reader that sees `finished`.
+  m_status.store(future_status::finished, std::memory_order_release);
+  notify_waiters_locked();
+  auto callbacks = std::move(m_callbacks);
+  auto hook = std::move(m_cancel_hook);  // the operation is over: dropped below, unlocked
+  lock.unlock();  // callbacks run outside the lock: they may use the future
+  hook = nullptr;
+  dispatch_callbacks(self, std::move(callbacks));
+}
+
+void state_base::notify_waiters_locked() noexcept {
+  while (waiter_node* node = m_waiters) {
+    unlink_locked(*node);
+    node->notify(*this);  // may free the node: it is no longer ours
+  }
+}
+
+void state_base::dispatch_callbacks(const std::shared_ptr<state_base>& self,
+                                    std::vector<callback> cbs) {
+  if (cbs.empty()) return;
+  auto run_all = [self](std::vector<callback>& list) {
+    for (auto& cb : list) {
+      try {
+        cb(self);
+      } catch (...) {
+        report_callback_exception(std::current_exception(), callback_context(*self));
+      }
+    }
+  };
+  auto batch = [run_all, cbs = std::move(cbs)]() mutable { run_all(cbs); };
+  // A bound future's callbacks run on its loop's thread, in order, in one
+  // posted batch; once that loop is gone they run here, like Python's.
+  if (m_loop && m_loop->try_post(std::move(batch))) return;
+  batch();
+}
+
+// Appends, so waiters are notified in the order they started waiting.
+void state_base::link_locked(waiter_node& node) noexcept {
+  node.m_next = nullptr;
+  node.m_prev = m_waiters_tail;
+  if (m_waiters_tail) m_waiters_tail->m_next = &node;
+  else m_waiters = &node;
+  m_waiters_tail = &node;
+  node.m_linked = true;
+}
+
+void state_base::unlink_locked(waiter_node& node) noexcept {
+  if (node.m_prev) node.m_prev->m_next = node.m_next;
+  else m_waiters = node.m_next;
+  if (node.m_next) node.m_next->m_prev = node.m_prev;
+  else m_waiters_tail = node.m_prev;
+  node.m_prev = node.m_next = nullptr;
+  node.m_linked = false;
+}
+
+}  // namespace cofutures::detail

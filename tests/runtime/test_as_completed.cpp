@@ -1,0 +1,3 @@
+#include <cofutures/as_completed.hpp>
+
+#include <catch2/catch.hpp>

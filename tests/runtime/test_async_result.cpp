@@ -1,0 +1,3 @@
+#include <cofutures/future.hpp>
+
+#include <catch2/catch.hpp>

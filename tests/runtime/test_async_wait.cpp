@@ -1,0 +1,3 @@
+#include <cofutures/wait.hpp>
+
+#include <catch2/catch.hpp>

@@ -1,0 +1,3 @@
+#include <cofutures/event_loop.hpp>
+
+#include <catch2/catch.hpp>

@@ -1,0 +1,3 @@
+#include <cofutures/use_future.hpp>
+
+#include <catch2/catch.hpp>
