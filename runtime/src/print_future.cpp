@@ -31,7 +31,7 @@ std::string exception_type_name(std::exception_ptr e) {
 
 }  // namespace
 
-void print_future(std::ostream& os, const state_base* s) {
+void print_future(std::ostream& os, const state_base* s, const std::type_info* value_type) {
   os << "<future at " << static_cast<const void*>(s);
   if (s == nullptr) {
     os << " empty>";
@@ -44,6 +44,7 @@ void print_future(std::ostream& os, const state_base* s) {
       os << " raised " << exception_type_name(e);
     } else {
       os << " returned";
+      if (value_type) os << ' ' << demangle(value_type->name());
     }
   }
   os << '>';

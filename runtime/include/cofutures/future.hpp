@@ -19,6 +19,7 @@
 #include <iosfwd>
 #include <memory>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace cofutures {
@@ -155,13 +156,15 @@ class future {
 };
 
 namespace detail {
-void print_future(std::ostream& os, const state_base* s);
+/// Python's Future repr; value_type names what a finished future returned.
+void print_future(std::ostream& os, const state_base* s, const std::type_info* value_type = nullptr);
 }
 
-/// Prints `<future at 0x... state=finished>` like Python's repr.
+/// Prints `<future at 0x... state=finished returned double>` like Python's
+/// repr (`state=pending`, `running`, `cancelled`, `raised <type>`).
 template <class T>
 std::ostream& operator<<(std::ostream& os, const future<T>& f) {
-  detail::print_future(os, f.state_ptr().get());
+  detail::print_future(os, f.state_ptr().get(), &typeid(T));
   return os;
 }
 
