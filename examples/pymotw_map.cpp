@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <iostream>
-#include <ranges>
 #include <syncstream>
 #include <thread>
 #include <vector>
@@ -21,7 +20,7 @@ double task(int n) {
 int main() {
   cf::thread_pool_executor ex(2);
   std::cout << "main: starting" << std::endl;
-  auto results = ex.map(task, std::views::iota(1, 6) | std::views::reverse);  // range(5, 0, -1)
+  auto results = ex.map(task, std::vector{5, 4, 3, 2, 1});  // range(5, 0, -1)
   std::osyncstream(std::cout) << "main: unprocessed results " << &results << '\n';
   std::osyncstream(std::cout) << "main: waiting for real results\n";
   std::vector<double> real_results(results.begin(), results.end());

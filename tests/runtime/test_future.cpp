@@ -1,3 +1,494 @@
 #include <cofutures/future.hpp>
 
+#include <cofutures/callback_exception_handler.hpp>
+#include <cofutures/errors.hpp>
+#include <cofutures/promise.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <latch>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
 #include <catch2/catch.hpp>
+
+// Port of CPython's Lib/test/test_concurrent_futures/test_future.py, driving
+// the state machine through promise<T> where Python pokes Future internals.
+
+using namespace std::chrono_literals;
+using cofutures::cancelled_error;
+using cofutures::future;
+using cofutures::invalid_state_error;
+using cofutures::promise;
+using cofutures::timeout_error;
+
+namespace {
+
+struct io_failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The states of Python's test util futures (PENDING_FUTURE, RUNNING_FUTURE...).
+enum class state { pending, running, cancelled, cancelled_and_notified, raised, returned };
+
+// Keeps the promise alive next to its future: destroying it would finish the
+// future with a broken-promise error and change the state under test.
+struct fixture {
+  promise<int> p;
+  future<int> f = p.get_future();
+};
+
+fixture make(state s) {
+  fixture x;
+  switch (s) {
+    case state::pending: break;
+    case state::running: x.p.set_running_or_notify_cancel(); break;
+    case state::cancelled: x.f.cancel(); break;
+    case state::cancelled_and_notified:
+      x.f.cancel();
+      x.p.set_running_or_notify_cancel();
+      break;
+    case state::raised: x.p.set_exception(std::make_exception_ptr(io_failure("disk on fire"))); break;
+    case state::returned: x.p.set_result(42); break;
+  }
+  return x;
+}
+
+template <class F>
+std::string repr(const F& f) {
+  std::ostringstream os;
+  os << f;
+  return os.str();
+}
+
+// Records what set_callback_exception_handler receives; restores the previous
+// handler so other tests keep the default reporting.
+struct recording_handler {
+  std::mutex m;
+  std::vector<std::string> contexts, messages;
+  cofutures::callback_exception_handler previous;
+
+  recording_handler() {
+    previous = cofutures::set_callback_exception_handler([this](std::exception_ptr e, const std::string& context) {
+      std::lock_guard lock(m);
+      contexts.push_back(context);
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        messages.emplace_back(ex.what());
+      }
+    });
+  }
+  ~recording_handler() { cofutures::set_callback_exception_handler(std::move(previous)); }
+};
+
+struct query_row {
+  state s;
+  bool cancelled, running, done;
+};
+
+struct cancel_row {
+  state s;
+  bool returns, cancelled_after, running_after;
+};
+
+}  // namespace
+
+TEST_CASE("cancelled(), running() and done() in every state", "[future][state]") {
+  auto row = GENERATE(values<query_row>({
+      {state::pending, false, false, false},
+      {state::running, false, true, false},
+      {state::cancelled, true, false, true},
+      {state::cancelled_and_notified, true, false, true},
+      {state::raised, false, false, true},
+      {state::returned, false, false, true},
+  }));
+  INFO("state #" << static_cast<int>(row.s));
+  auto x = make(row.s);
+  CHECK(x.f.cancelled() == row.cancelled);
+  CHECK(x.f.running() == row.running);
+  CHECK(x.f.done() == row.done);
+}
+
+TEST_CASE("cancel() follows Python's state table", "[future][cancel]") {
+  auto row = GENERATE(values<cancel_row>({
+      {state::pending, true, true, false},
+      {state::running, false, false, true},
+      {state::cancelled, true, true, false},
+      {state::cancelled_and_notified, true, true, false},
+      {state::raised, false, false, false},
+      {state::returned, false, false, false},
+  }));
+  INFO("state #" << static_cast<int>(row.s));
+  auto x = make(row.s);
+  REQUIRE(x.f.cancel() == row.returns);
+  CHECK(x.f.cancelled() == row.cancelled_after);
+  CHECK(x.f.running() == row.running_after);
+  if (row.s == state::returned) CHECK(x.f.result() == 42);  // a refused cancel leaves the outcome alone
+  if (row.s == state::raised) CHECK_THROWS_AS(x.f.result(), io_failure);
+}
+
+TEST_CASE("result(0) and exception(0) poll in every state", "[future][timeout]") {
+  SECTION("pending and running: timeout_error") {
+    auto x = make(GENERATE(state::pending, state::running));
+    REQUIRE_THROWS_AS(x.f.result(0s), timeout_error);
+    REQUIRE_THROWS_AS(x.f.exception(0s), timeout_error);
+    REQUIRE_FALSE(x.f.done());  // a timed-out wait changes nothing
+  }
+  SECTION("cancelled: cancelled_error") {
+    auto x = make(GENERATE(state::cancelled, state::cancelled_and_notified));
+    REQUIRE_THROWS_AS(x.f.result(0s), cancelled_error);
+    REQUIRE_THROWS_AS(x.f.exception(0s), cancelled_error);
+  }
+  SECTION("finished with an exception") {
+    auto x = make(state::raised);
+    REQUIRE_THROWS_AS(x.f.result(0s), io_failure);
+    auto e = x.f.exception(0s);
+    REQUIRE(e);
+    REQUIRE_THROWS_AS(std::rethrow_exception(e), io_failure);
+  }
+  SECTION("finished with a value") {
+    auto x = make(state::returned);
+    REQUIRE(x.f.result(0s) == 42);
+    REQUIRE(x.f.exception(0s) == nullptr);
+  }
+}
+
+TEST_CASE("result() rethrows the stored exception with its own type and message", "[future][exception]") {
+  promise<std::string> p;
+  auto f = p.get_future();
+  SECTION("a std::exception subclass") {
+    p.set_exception(std::make_exception_ptr(io_failure("disk on fire")));
+    REQUIRE_THROWS_AS(f.result(), io_failure);
+    REQUIRE_THROWS_WITH(f.result(), "disk on fire");
+    REQUIRE_THROWS_WITH(std::rethrow_exception(f.exception()), "disk on fire");
+  }
+  SECTION("a type outside std::exception") {
+    p.set_exception(std::make_exception_ptr(17));
+    REQUIRE_THROWS_AS(f.result(), int);
+  }
+  SECTION("a null exception_ptr is refused") {
+    REQUIRE_THROWS_AS(p.set_exception(nullptr), std::invalid_argument);
+    REQUIRE_FALSE(f.done());
+  }
+}
+
+TEST_CASE("completing a done future throws invalid_state_error and keeps the first outcome", "[future][state]") {
+  promise<int> p;
+  auto f = p.get_future();
+  SECTION("set_result twice") {
+    p.set_result(1);
+    REQUIRE_THROWS_AS(p.set_result(2), invalid_state_error);
+    REQUIRE(f.result() == 1);
+  }
+  SECTION("set_exception twice") {
+    p.set_exception(std::make_exception_ptr(std::domain_error("first")));
+    REQUIRE_THROWS_AS(p.set_exception(std::make_exception_ptr(io_failure("second"))), invalid_state_error);
+    REQUIRE_THROWS_AS(f.result(), std::domain_error);
+    REQUIRE_THROWS_WITH(f.result(), "first");
+  }
+  SECTION("set_result after set_exception") {
+    p.set_exception(std::make_exception_ptr(io_failure("first")));
+    REQUIRE_THROWS_AS(p.set_result(2), invalid_state_error);
+    REQUIRE_THROWS_AS(f.result(), io_failure);
+  }
+  SECTION("set_result and set_exception after cancel") {
+    REQUIRE(f.cancel());
+    REQUIRE_THROWS_AS(p.set_result(1), invalid_state_error);
+    REQUIRE_THROWS_AS(p.set_exception(std::make_exception_ptr(io_failure("late"))), invalid_state_error);
+    REQUIRE(f.cancelled());
+    REQUIRE_THROWS_AS(f.result(), cancelled_error);
+  }
+  SECTION("the try_ forms report false instead of throwing") {
+    REQUIRE(p.try_set_result(1));
+    REQUIRE_FALSE(p.try_set_result(2));
+    REQUIRE_FALSE(p.try_set_exception(std::make_exception_ptr(io_failure("late"))));
+    REQUIRE(f.result() == 1);
+  }
+}
+
+TEST_CASE("set_running_or_notify_cancel", "[future][state]") {
+  SECTION("a pending future starts running and can no longer be cancelled") {
+    auto x = make(state::pending);
+    REQUIRE(x.p.set_running_or_notify_cancel());
+    REQUIRE(x.f.running());
+    REQUIRE_FALSE(x.f.cancel());
+  }
+  SECTION("a cancelled future returns false and stays cancelled") {
+    auto x = make(state::cancelled);
+    REQUIRE_FALSE(x.p.set_running_or_notify_cancel());
+    REQUIRE(x.f.cancelled());
+    REQUIRE(x.f.done());
+  }
+  SECTION("running, notified or finished: invalid_state_error") {
+    auto s = GENERATE(state::running, state::cancelled_and_notified, state::raised, state::returned);
+    INFO("state #" << static_cast<int>(s));
+    auto x = make(s);
+    REQUIRE_THROWS_AS(x.p.set_running_or_notify_cancel(), invalid_state_error);
+  }
+}
+
+TEST_CASE("done-callbacks added before completion run at completion", "[future][callback]") {
+  promise<int> p;
+  auto f = p.get_future();
+  std::vector<int> order;
+  std::vector<future<int>> seen;
+  for (int i = 0; i < 3; ++i) {
+    f.add_done_callback([&, i](future<int> g) {
+      order.push_back(i);
+      seen.push_back(g);
+    });
+  }
+  REQUIRE(order.empty());
+  SECTION("with a result") {
+    std::optional<int> observed;
+    f.add_done_callback([&](future<int> g) { observed = g.result(); });
+    p.set_result(5);
+    REQUIRE(observed == 5);
+  }
+  SECTION("with an exception") {
+    std::exception_ptr observed;
+    f.add_done_callback([&](future<int> g) { observed = g.exception(); });
+    p.set_exception(std::make_exception_ptr(io_failure("test")));
+    REQUIRE_THROWS_WITH(std::rethrow_exception(observed), "test");
+  }
+  SECTION("with cancel") {
+    bool observed = false;
+    f.add_done_callback([&](future<int> g) { observed = g.cancelled(); });
+    REQUIRE(f.cancel());
+    REQUIRE(observed);
+  }
+  // The unbound future has no loop to defer to: all ran before completion returned.
+  REQUIRE(order == std::vector<int>{0, 1, 2});
+  REQUIRE(seen == std::vector<future<int>>(3, f));
+}
+
+TEST_CASE("a done-callback added to a done future runs at once", "[future][callback]") {
+  auto s = GENERATE(state::returned, state::raised, state::cancelled);
+  INFO("state #" << static_cast<int>(s));
+  auto x = make(s);
+  bool ran = false;
+  std::thread::id ran_on;
+  x.f.add_done_callback([&](future<int> g) {
+    ran = g == x.f && g.done();
+    ran_on = std::this_thread::get_id();
+  });
+  REQUIRE(ran);
+  REQUIRE(ran_on == std::this_thread::get_id());
+}
+
+TEST_CASE("an unbound future runs its callbacks on the completing thread", "[future][callback][thread]") {
+  promise<int> p;
+  auto f = p.get_future();
+  std::thread::id ran_on;
+  f.add_done_callback([&](future<int>) { ran_on = std::this_thread::get_id(); });
+  std::thread producer([&] { p.set_result(1); });
+  auto producer_id = producer.get_id();
+  producer.join();
+  REQUIRE(ran_on == producer_id);
+}
+
+TEST_CASE("a throwing done-callback is reported and the others still run", "[future][callback]") {
+  recording_handler handler;
+  promise<int> p;
+  auto f = p.get_future();
+  bool raising_called = false, fn_called = false;
+  auto raising_fn = [&](future<int>) {
+    raising_called = true;
+    throw std::runtime_error("doh!");
+  };
+  SECTION("at completion") {
+    f.add_done_callback(raising_fn);
+    f.add_done_callback([&](future<int>) { fn_called = true; });
+    REQUIRE_NOTHROW(p.set_result(5));
+    REQUIRE(fn_called);
+  }
+  SECTION("added to a done future") {
+    p.set_result(5);
+    REQUIRE_NOTHROW(f.add_done_callback(raising_fn));
+  }
+  REQUIRE(raising_called);
+  std::lock_guard lock(handler.m);
+  REQUIRE(handler.messages == std::vector<std::string>{"doh!"});
+  REQUIRE_THAT(handler.contexts.at(0), Catch::Matchers::Contains("exception calling callback for"));
+}
+
+TEST_CASE("a thread blocked on a future wakes when another thread completes it", "[future][thread]") {
+  promise<int> p;
+  auto f = p.get_future();
+  // The sleep only makes it likely the test thread is already blocked; the
+  // assertions hold either way.
+  auto later = [&p](auto complete) {
+    return std::jthread([&p, complete] {
+      std::this_thread::sleep_for(10ms);
+      complete(p);
+    });
+  };
+  SECTION("result() and set_result") {
+    auto t = later([](promise<int>& q) { q.set_result(42); });
+    REQUIRE(f.result() == 42);
+  }
+  SECTION("result(timeout) and set_result") {
+    auto t = later([](promise<int>& q) { q.set_result(42); });
+    // Only a bound on a hang: the wake-up comes from set_result, never from the deadline.
+    REQUIRE(f.result(30s) == 42);
+  }
+  SECTION("exception() and set_exception") {
+    auto t = later([](promise<int>& q) { q.set_exception(std::make_exception_ptr(io_failure("late"))); });
+    REQUIRE_THROWS_AS(std::rethrow_exception(f.exception()), io_failure);
+  }
+  SECTION("result() and cancel") {
+    std::jthread t([f] {
+      std::this_thread::sleep_for(10ms);
+      f.cancel();
+    });
+    REQUIRE_THROWS_AS(f.result(), cancelled_error);
+  }
+}
+
+TEST_CASE("every thread blocked on a future wakes", "[future][thread]") {
+  constexpr int waiters = 4;
+  promise<int> p;
+  auto f = p.get_future();
+  std::latch started(waiters);
+  std::atomic<int> got_value{0}, got_cancelled{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < waiters; ++i) {
+      threads.emplace_back([&] {
+        started.count_down();
+        try {
+          if (f.result() == 42) ++got_value;
+        } catch (const cancelled_error&) {
+          ++got_cancelled;
+        } catch (...) {
+        }
+      });
+    }
+    started.wait();
+    std::this_thread::sleep_for(10ms);  // likely all blocked by now; not relied upon
+    SECTION("on set_result") { p.set_result(42); }
+    SECTION("on cancel") { f.cancel(); }
+  }
+  REQUIRE((f.cancelled() ? got_cancelled.load() : got_value.load()) == waiters);
+}
+
+TEST_CASE("destroying a promise without a result breaks its future", "[future][promise]") {
+  SECTION("the future finishes with invalid_state_error") {
+    future<int> f;
+    {
+      promise<int> p;
+      f = p.get_future();
+      SECTION("pending") {}
+      SECTION("running") { p.set_running_or_notify_cancel(); }
+    }
+    REQUIRE(f.done());
+    REQUIRE_FALSE(f.cancelled());
+    REQUIRE_THROWS_AS(f.result(), invalid_state_error);
+    REQUIRE_THROWS_AS(std::rethrow_exception(f.exception()), invalid_state_error);
+  }
+  SECTION("a waiter blocked on the future wakes") {
+    promise<int> p;
+    auto f = p.get_future();
+    std::jthread t([p = std::move(p)]() mutable {
+      std::this_thread::sleep_for(10ms);
+      promise<int> dropped = std::move(p);
+    });
+    REQUIRE_THROWS_AS(f.result(), invalid_state_error);
+  }
+  SECTION("move-assigning over a promise breaks its old future") {
+    promise<int> p;
+    auto f = p.get_future();
+    p = promise<int>();
+    REQUIRE_THROWS_AS(f.result(0s), invalid_state_error);
+  }
+  SECTION("a finished or cancelled future keeps its outcome") {
+    future<int> returned, cancelled;
+    {
+      promise<int> p1, p2;
+      returned = p1.get_future();
+      cancelled = p2.get_future();
+      p1.set_result(7);
+      cancelled.cancel();
+    }
+    REQUIRE(returned.result() == 7);
+    REQUIRE(cancelled.cancelled());
+  }
+}
+
+TEST_CASE("copies of a future are the same future", "[future][identity]") {
+  promise<int> p1, p2;
+  auto a = p1.get_future();
+  auto a_copy = a;
+  auto a_again = p1.get_future();
+  auto b = p2.get_future();
+  REQUIRE(a == a_copy);
+  REQUIRE(a == a_again);
+  REQUIRE(a != b);
+  std::hash<future<int>> hash;
+  REQUIRE(hash(a) == hash(a_copy));
+  REQUIRE(hash(a) == hash(a_again));
+
+  std::unordered_map<future<int>, std::string> names{{a, "a"}, {b, "b"}};
+  REQUIRE(names.size() == 2);
+  p1.set_result(3);  // completing must not move the key
+  REQUIRE(a_copy.done());
+  REQUIRE(names.at(a_again) == "a");
+  REQUIRE(names.at(b) == "b");
+}
+
+TEST_CASE("a default-constructed future is empty and refuses every call", "[future][identity]") {
+  future<int> empty;
+  REQUIRE_FALSE(empty.valid());
+  REQUIRE_THROWS_AS(empty.done(), invalid_state_error);
+  REQUIRE_THROWS_AS(empty.cancel(), invalid_state_error);
+  REQUIRE_THROWS_AS(empty.result(), invalid_state_error);
+  REQUIRE_THROWS_AS(empty.add_done_callback([](future<int>) {}), invalid_state_error);
+}
+
+TEST_CASE("operator<< prints the state like Python's repr", "[future][repr]") {
+  using Catch::Matchers::Matches;
+  REQUIRE_THAT(repr(make(state::pending).f), Matches("<future at 0x[0-9a-f]+ state=pending>"));
+  REQUIRE_THAT(repr(make(state::running).f), Matches("<future at 0x[0-9a-f]+ state=running>"));
+  REQUIRE_THAT(repr(make(state::cancelled).f), Matches("<future at 0x[0-9a-f]+ state=cancelled>"));
+  REQUIRE_THAT(repr(make(state::cancelled_and_notified).f), Matches("<future at 0x[0-9a-f]+ state=cancelled>"));
+  REQUIRE_THAT(repr(make(state::raised).f), Matches("<future at 0x[0-9a-f]+ state=finished raised .*io_failure>"));
+  REQUIRE_THAT(repr(make(state::returned).f), Matches("<future at 0x[0-9a-f]+ state=finished returned int>"));
+}
+
+TEST_CASE("a future of a move-only type hands out a const reference", "[future][types]") {
+  using ptr = std::unique_ptr<int>;
+  static_assert(std::is_same_v<future<ptr>::result_type, const ptr&>);
+  static_assert(std::is_same_v<future<int>::result_type, int>);  // copyable: a copy
+  promise<ptr> p;
+  auto f = p.get_future();
+  p.set_result(std::make_unique<int>(7));
+  const ptr& first = f.result();
+  const ptr& second = f.result(0s);
+  REQUIRE(*first == 7);
+  REQUIRE(&first == &second);  // the stored value, not a copy
+  int seen = 0;
+  f.add_done_callback([&](future<ptr> g) { seen = *g.result(); });
+  REQUIRE(seen == 7);
+}
+
+TEST_CASE("future<void> completes without a value", "[future][types]") {
+  promise<void> p;
+  auto f = p.get_future();
+  std::jthread t([&p] {
+    std::this_thread::sleep_for(10ms);
+    p.set_result();
+  });
+  REQUIRE_NOTHROW(f.result());
+  REQUIRE(f.exception() == nullptr);
+  REQUIRE_THROWS_AS(p.set_result(), invalid_state_error);
+}

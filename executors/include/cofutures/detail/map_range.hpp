@@ -23,23 +23,49 @@
 namespace cofutures {
 namespace detail {
 
+/// An input range as map() keeps it: a reference to an lvalue range, the
+/// range itself for an rvalue (std::views::all without <ranges>' views,
+/// which clang 14 cannot compile with libstdc++ 12).
+template <class R>
+class stored_range {
+ public:
+  explicit stored_range(R&& r) : m_range(std::move(r)) {}
+  R& get() noexcept { return m_range; }
+
+ private:
+  R m_range;
+};
+template <class R>
+class stored_range<R&> {
+ public:
+  explicit stored_range(R& r) noexcept : m_range(&r) {}
+  R& get() noexcept { return *m_range; }
+
+ private:
+  R* m_range;
+};
+
+template <class Stored>
+using stored_range_ref = decltype(std::declval<Stored&>().get());
+
 /// Pulls one argument tuple at a time from the zipped input ranges (the
 /// shortest ends the map) and submits it. Lives on the heap: its iterators
-/// point into the views it owns.
-template <class Submit, class... Views>
+/// may point into the ranges it owns.
+template <class Submit, class... Stored>
 class zip_source {
  public:
-  using future_type = std::invoke_result_t<Submit&, std::ranges::range_reference_t<Views>...>;
+  using future_type = std::invoke_result_t<Submit&, std::ranges::range_reference_t<stored_range_ref<Stored>>...>;
 
-  zip_source(Submit submit, Views... views) : m_submit(std::move(submit)), m_views(std::move(views)...) {}
+  zip_source(Submit submit, Stored... ranges) : m_submit(std::move(submit)), m_views(std::move(ranges)...) {}
 
   /// The next input's future, or nullopt when an input is exhausted or the
   /// submitter declines (its executor is gone).
   std::optional<future_type> next() {
     if (!m_iterators) {
-      m_iterators.emplace(std::apply([](auto&... v) { return std::tuple(std::ranges::begin(v)...); }, m_views));
+      m_iterators.emplace(
+          std::apply([](auto&... v) { return std::tuple(std::ranges::begin(v.get())...); }, m_views));
     }
-    if (exhausted(std::index_sequence_for<Views...>{})) return std::nullopt;
+    if (exhausted(std::index_sequence_for<Stored...>{})) return std::nullopt;
     auto f = std::apply([&](auto&... it) { return m_submit(*it...); }, *m_iterators);
     std::apply([](auto&... it) { (++it, ...); }, *m_iterators);
     return f;
@@ -47,13 +73,13 @@ class zip_source {
 
  private:
   template <std::size_t... I>
-  bool exhausted(std::index_sequence<I...>) const {
-    return ((std::get<I>(*m_iterators) == std::ranges::end(std::get<I>(m_views))) || ...);
+  bool exhausted(std::index_sequence<I...>) {
+    return ((std::get<I>(*m_iterators) == std::ranges::end(std::get<I>(m_views).get())) || ...);
   }
 
   Submit m_submit;
-  std::tuple<Views...> m_views;
-  std::optional<std::tuple<std::ranges::iterator_t<Views>...>> m_iterators;
+  std::tuple<Stored...> m_views;
+  std::optional<std::tuple<std::ranges::iterator_t<stored_range_ref<Stored>>...>> m_iterators;
 };
 
 template <class T>
@@ -175,14 +201,15 @@ class map_range {
 
 namespace detail {
 
-/// Builds the map_range over `ranges` (each taken by std::views::all),
-/// submitting through `submit(args...)`.
+/// Builds the map_range over `ranges` (lvalues referred to, rvalues
+/// moved in), submitting through `submit(args...)`.
 template <class Submit, class... Ranges>
 auto make_map_range(Submit submit, const map_options& options, Ranges&&... ranges) {
   options.validate();
   static_assert(sizeof...(Ranges) > 0, "map needs at least one input range");
-  using source = zip_source<Submit, std::views::all_t<Ranges>...>;
-  auto s = std::make_unique<source>(std::move(submit), std::views::all(std::forward<Ranges>(ranges))...);
+  static_assert((std::ranges::input_range<Ranges> && ...), "map's inputs must be input ranges");
+  using source = zip_source<Submit, stored_range<Ranges>...>;
+  auto s = std::make_unique<source>(std::move(submit), stored_range<Ranges>(std::forward<Ranges>(ranges))...);
   return map_range<source>(std::move(s), options);
 }
 
