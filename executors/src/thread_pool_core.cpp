@@ -68,7 +68,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
   void shutdown(bool wait, bool cancel_futures) {
     pool_task* cancelled = nullptr;
     {
-      std::lock_guard lock(m_mutex);
+      std::lock_guard lock(m_mutex);  // the shutdown flag and the queue change together
       m_shutdown = true;
       if (cancel_futures) cancelled = std::exchange(m_head, nullptr), m_tail = nullptr;
       m_cv.notify_all();  // idle workers see the shutdown and exit
@@ -84,8 +84,8 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
 
   std::size_t max_workers() const noexcept { return m_max_workers; }
   std::size_t thread_count() const noexcept {
-    std::lock_guard lock(m_mutex);
-    return m_threads.size();
+    std::lock_guard lock(m_mutex);  // submitters start threads under it
+    return m_threads.size() + m_joined;
   }
 
  private:
@@ -123,7 +123,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     for (;;) {
       std::unique_ptr<pool_task> task;
       {
-        std::unique_lock lock(m_mutex);
+        std::unique_lock lock(m_mutex);  // queue, idle count and shutdown flag are one state
         ++m_idle;
         m_cv.wait(lock, [this] { return m_head != nullptr || m_shutdown; });
         --m_idle;
@@ -139,7 +139,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     pool_task* queued = nullptr;
     std::string message;
     {
-      std::lock_guard lock(m_mutex);
+      std::lock_guard lock(m_mutex);  // submitters read m_broken under it
       m_broken = "A thread initializer failed, the thread pool is not usable anymore (" + what_of(e) + ")";
       message = m_broken;
       queued = std::exchange(m_head, nullptr);
@@ -158,7 +158,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     std::lock_guard join_lock(m_join_mutex);
     std::vector<std::thread> threads;
     {
-      std::lock_guard lock(m_mutex);
+      std::lock_guard lock(m_mutex);  // start_thread_locked writes m_threads under it
       threads.swap(m_threads);
       m_joined += threads.size();
     }

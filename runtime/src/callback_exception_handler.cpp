@@ -27,7 +27,7 @@ std::string describe(std::exception_ptr e) {
 
 callback_exception_handler set_callback_exception_handler(callback_exception_handler handler) {
   auto next = handler ? std::make_shared<const callback_exception_handler>(std::move(handler)) : nullptr;
-  std::lock_guard lock(g_handler_mutex);
+  std::lock_guard lock(g_handler_mutex);  // reporters copy g_handler under it
   auto previous = std::exchange(g_handler, std::move(next));
   return previous ? *previous : callback_exception_handler{};
 }

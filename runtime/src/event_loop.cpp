@@ -98,17 +98,17 @@ std::shared_ptr<task_control> task_registry::add(std::weak_ptr<state_base> st) {
 
 void task_registry::remove(task_control& task) {
   std::shared_ptr<task_control> key(std::shared_ptr<void>(), &task);  // non-owning lookup key
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_mutex);  // completions run on the loop thread, spawn on any
   m_tasks.erase(key);
 }
 
 std::vector<std::shared_ptr<task_control>> task_registry::snapshot() const {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_mutex);  // the destructor reads while tasks may still finish
   return {m_tasks.begin(), m_tasks.end()};
 }
 
 bool task_registry::empty() const {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_mutex);  // tasks finish on the loop thread while the destructor asks
   return m_tasks.empty();
 }
 

@@ -37,7 +37,7 @@ void future_set_waiter::record(std::size_t index, state_base& s) noexcept {
 
 bool future_set_waiter::satisfied_locked() const noexcept {
   switch (m_mode) {
-    case mode::first_completed: return !m_finished.empty();
+    case mode::first_completed: return !m_finished.empty() || m_states.empty();  // Python: done == fs
     case mode::first_exception: return m_saw_exception || m_finished.size() == m_states.size();
     case mode::all_completed: return m_finished.size() == m_states.size();
     case mode::each: return m_taken < m_finished.size();
@@ -46,7 +46,7 @@ bool future_set_waiter::satisfied_locked() const noexcept {
 }
 
 bool future_set_waiter::wait_until(std::optional<clock::time_point> deadline) {
-  std::unique_lock lock(m_mutex);
+  std::unique_lock lock(m_mutex);  // records arrive from completing threads under this lock
   auto ready = [this] { return satisfied_locked(); };
   if (!deadline) {
     m_cv.wait(lock, ready);
@@ -56,23 +56,23 @@ bool future_set_waiter::wait_until(std::optional<clock::time_point> deadline) {
 }
 
 bool future_set_waiter::satisfied() const {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_mutex);  // counts change on completing threads
   return satisfied_locked();
 }
 
 std::vector<std::size_t> future_set_waiter::finished() const {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_mutex);  // m_finished grows on completing threads
   return m_finished;
 }
 
 std::optional<std::size_t> future_set_waiter::take_next() {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_mutex);  // the consumer's cursor and producers' appends share m_finished
   if (m_taken == m_finished.size()) return std::nullopt;
   return m_finished[m_taken++];
 }
 
 std::size_t future_set_waiter::untaken() const {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_mutex);  // m_taken is read by async wake-ups on the loop too
   return m_states.size() - m_taken;
 }
 
@@ -83,7 +83,7 @@ void future_set_waiter::set_wake(std::function<void()> wake) {
 }
 
 void future_set_waiter::wake_consumed() {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_mutex);  // pairs with record()'s test of m_wake_pending
   m_wake_pending = false;
 }
 

@@ -43,7 +43,7 @@ void state_base::wait() const {
 
 bool state_base::wait_until(clock::time_point deadline) const {
   if (done()) return true;
-  std::unique_lock lock(m_mutex);
+  std::unique_lock lock(m_mutex);  // the waiter links, and is notified, under the state's lock
   if (is_done(m_status.load(std::memory_order_relaxed))) return true;  // relaxed: under the lock
   blocking_waiter waiter;
   auto& self = const_cast<state_base&>(*this);
@@ -67,7 +67,7 @@ void state_base::rethrow_if_failed() const {
 }
 
 bool state_base::cancel(const std::shared_ptr<state_base>& self) {
-  std::unique_lock lock(m_mutex);
+  std::unique_lock lock(m_mutex);  // the status changes only under the lock
   auto s = m_status.load(std::memory_order_relaxed);  // relaxed: written only under this lock
   if (s == future_status::running || s == future_status::finished) return false;
   if (is_cancelled(s)) return true;
@@ -96,7 +96,7 @@ void state_base::add_done_callback(const std::shared_ptr<state_base>& self, call
 }
 
 bool state_base::set_running_or_notify_cancel() {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_mutex);  // the status changes only under the lock
   auto s = m_status.load(std::memory_order_relaxed);  // relaxed: under the lock
   if (s == future_status::cancelled) {
     // Waiters were already told at cancel(); only the status moves on.
@@ -119,7 +119,7 @@ bool state_base::try_set_exception(const std::shared_ptr<state_base>& self, std:
 }
 
 void state_base::set_cancel_hook(std::function<void()> hook) {
-  std::unique_lock lock(m_mutex);
+  std::unique_lock lock(m_mutex);  // races a cancel() reading the hook
   if (!is_cancelled(m_status.load(std::memory_order_relaxed))) {  // relaxed: under the lock
     m_cancel_hook = std::move(hook);
     return;
@@ -143,7 +143,7 @@ bool state_base::unlink_if_linked(waiter_node& node) {
 }
 
 std::unique_lock<std::mutex> state_base::lock_if_completable() {
-  std::unique_lock lock(m_mutex);
+  std::unique_lock lock(m_mutex);  // the completing store and the status change are one step
   auto s = m_status.load(std::memory_order_relaxed);  // relaxed: under the lock
   if (is_done(s)) lock.unlock();
   return lock;

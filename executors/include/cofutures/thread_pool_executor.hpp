@@ -54,10 +54,12 @@ class thread_pool_executor {
         [&](const map_options& options, auto&&... ranges) {
           std::weak_ptr<detail::thread_pool_core> weak = m_core;
           auto submit = [weak, fn = std::forward<F>(fn)](auto&&... args) {
+            using future_t = decltype(detail::submit_to(std::declval<detail::thread_pool_core&>(), fn,
+                                                        std::forward<decltype(args)>(args)...));
             auto core = weak.lock();
             // Python stops pulling inputs once its executor is gone.
-            if (!core) throw invalid_state_error("cannot schedule new futures: the executor is gone");
-            return detail::submit_to(*core, fn, std::forward<decltype(args)>(args)...);
+            if (!core) return std::optional<future_t>();
+            return std::optional<future_t>(detail::submit_to(*core, fn, std::forward<decltype(args)>(args)...));
           };
           return detail::make_map_range(std::move(submit), options, std::forward<decltype(ranges)>(ranges)...);
         },

@@ -6,6 +6,7 @@
 /// and binds the futures created on its thread, so their done-callbacks run
 /// on it.
 
+#include <cofutures/any_future.hpp>
 #include <cofutures/detail/loop_core.hpp>
 #include <cofutures/detail/task_registry.hpp>
 #include <cofutures/errors.hpp>

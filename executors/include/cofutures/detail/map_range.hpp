@@ -54,7 +54,9 @@ using stored_range_ref = decltype(std::declval<Stored&>().get());
 template <class Submit, class... Stored>
 class zip_source {
  public:
-  using future_type = std::invoke_result_t<Submit&, std::ranges::range_reference_t<stored_range_ref<Stored>>...>;
+  // Submit returns std::optional<future<R>>: nullopt declines (executor gone).
+  using future_type =
+      typename std::invoke_result_t<Submit&, std::ranges::range_reference_t<stored_range_ref<Stored>>...>::value_type;
 
   zip_source(Submit submit, Stored... ranges) : m_submit(std::move(submit)), m_views(std::move(ranges)...) {}
 
@@ -65,8 +67,12 @@ class zip_source {
       m_iterators.emplace(
           std::apply([](auto&... v) { return std::tuple(std::ranges::begin(v.get())...); }, m_views));
     }
-    if (exhausted(std::index_sequence_for<Stored...>{})) return std::nullopt;
+    if (m_declined || exhausted(std::index_sequence_for<Stored...>{})) return std::nullopt;
     auto f = std::apply([&](auto&... it) { return m_submit(*it...); }, *m_iterators);
+    if (!f) {
+      m_declined = true;
+      return std::nullopt;
+    }
     std::apply([](auto&... it) { (++it, ...); }, *m_iterators);
     return f;
   }
@@ -78,6 +84,7 @@ class zip_source {
   }
 
   Submit m_submit;
+  bool m_declined = false;
   std::tuple<Stored...> m_views;
   std::optional<std::tuple<std::ranges::iterator_t<stored_range_ref<Stored>>...>> m_iterators;
 };
@@ -90,8 +97,10 @@ using map_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 /// What map() returns: a single-pass input range of fn's results in input
 /// order. Advancing blocks until the next result; it rethrows a task's
 /// exception (cancelling the rest; the range then ends) and throws
-/// timeout_error past the deadline. Destroying the range cancels every
-/// future not yet consumed.
+/// timeout_error past the deadline. Destroying a range whose iteration has
+/// begun cancels every future not yet consumed; one never iterated lets its
+/// work run (Python: an unstarted generator runs no `finally`), so
+/// `pool.map(fn, inputs);` alone still does the work.
 ///
 /// Thread safety: one consumer thread.
 template <class Source>
@@ -138,7 +147,9 @@ class map_range {
   }
   map_range(map_range&&) noexcept = default;
   map_range& operator=(map_range&&) = delete;
-  ~map_range() { cancel_pending(); }
+  ~map_range() {
+    if (m_started) cancel_pending();
+  }
 
   iterator begin() {
     if (!m_started) {

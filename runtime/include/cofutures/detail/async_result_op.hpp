@@ -67,6 +67,7 @@ class async_result_op final : public waiter_node {
 
  private:
   struct canceller {
+    explicit canceller(async_result_op* op) noexcept : m_op(op) {}
     async_result_op* m_op;
     void operator()(asio::cancellation_type_t) const {
       // The wait has no side effects, so every cancellation type stops it;
