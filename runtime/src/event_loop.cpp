@@ -85,8 +85,11 @@ namespace detail {
 
 std::shared_ptr<loop_core> current_loop_core() noexcept {
   if (t_binding) return t_binding;
-  if (t_running != nullptr) return t_running->core();
-  return nullptr;
+  return running_loop_core();
+}
+
+std::shared_ptr<loop_core> running_loop_core() noexcept {
+  return t_running != nullptr ? t_running->core() : nullptr;
 }
 
 std::shared_ptr<task_control> task_registry::add(std::weak_ptr<state_base> st) {

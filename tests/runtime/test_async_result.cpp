@@ -398,3 +398,18 @@ TEST_CASE("a pending async_result keeps the io_context's run() going", "[async_r
   ctx.run();
   CHECK(value == 12);
 }
+
+namespace {
+asio::awaitable<int> await_one(future<int> f) { co_return co_await f.async_result(); }
+}  // namespace
+
+TEST_CASE("a loop may end the moment the completion it awaited arrives", "[async_result]") {
+  // The completing thread must be finished with the loop once it has posted
+  // the completion: the loop can resume, return and be destroyed at once.
+  for (int i = 0; i < 300; ++i) {
+    promise<int> p;
+    auto f = p.get_future();
+    std::jthread producer([&p, i] { p.set_result(i); });
+    REQUIRE(cofutures::run(await_one(f)) == i);
+  }
+}

@@ -165,10 +165,11 @@ class asio::async_result<cofutures::use_future_t, void(Args...)> {
     auto f = p.get_future();
     auto control = std::make_shared<cofutures::detail::use_future_control>();
     auto executor = cofutures::detail::cancellation_executor(initiation);
-    p.set_cancel_hook([control, executor] {
+    auto core = executor ? cofutures::detail::loop_core_of(*executor) : nullptr;
+    p.set_cancel_hook([control, executor, core] {
       // Cancellation signals are not thread-safe: emit on the I/O thread.
       auto emit = [control] { control->m_signal.emit(asio::cancellation_type::all); };
-      if (executor) asio::post(*executor, emit);
+      if (executor) cofutures::detail::guarded_post(core, *executor, emit);
       else emit();
     });
     std::move(initiation)(cofutures::detail::use_future_handler<value_type, Args...>(std::move(p), control),

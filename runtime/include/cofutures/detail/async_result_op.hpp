@@ -41,12 +41,19 @@ class async_result_op final : public waiter_node {
   using work_executor =
       std::decay_t<decltype(asio::prefer(std::declval<executor_type>(),
                                          asio::execution::outstanding_work.tracked))>;
+  // The completing thread posts through an untracked copy: destroying a
+  // tracked one there could touch an io_context the loop thread has
+  // already finished with and destroyed.
+  using post_executor =
+      std::decay_t<decltype(asio::prefer(std::declval<executor_type>(),
+                                         asio::execution::outstanding_work.untracked))>;
 
  public:
   static void start(std::shared_ptr<state<T>> st, Handler handler) {
     auto executor = asio::get_associated_executor(handler, default_completion_executor());
+    auto core = loop_core_of(executor);
     std::unique_ptr<async_result_op> op(
-        new async_result_op(std::move(st), std::move(handler), std::move(executor)));
+        new async_result_op(std::move(st), std::move(handler), std::move(executor), std::move(core)));
     auto slot = asio::get_associated_cancellation_slot(op->m_handler);
     // Installed before linking: the initiating thread is the handler's
     // executor thread, so a completion (posted there) runs after this.
@@ -79,14 +86,31 @@ class async_result_op final : public waiter_node {
     }
   };
 
-  async_result_op(std::shared_ptr<state<T>> st, Handler handler, executor_type executor)
+  async_result_op(std::shared_ptr<state<T>> st, Handler handler, executor_type executor,
+                  std::shared_ptr<loop_core> core)
       : m_state(std::move(st)),
         m_handler(std::move(handler)),
-        m_work(asio::prefer(std::move(executor), asio::execution::outstanding_work.tracked)) {}
+        m_work(asio::prefer(executor, asio::execution::outstanding_work.tracked)),
+        m_executor(asio::prefer(std::move(executor), asio::execution::outstanding_work.untracked)),
+        m_core(std::move(core)) {}
+
+  struct completion {
+    std::unique_ptr<async_result_op> m_op;
+    bool m_aborted;
+    void operator()() { complete(std::move(m_op), m_aborted); }
+  };
 
   static void post_completion(std::unique_ptr<async_result_op> op, bool aborted) noexcept {
-    auto executor = op->m_work;
-    asio::post(executor, [op = std::move(op), aborted]() mutable { complete(std::move(op), aborted); });
+    post_executor executor = op->m_executor;
+    auto core = op->m_core;
+    // Hands the op (and its tracked work) to the loop thread, which alone
+    // releases it.
+    completion c{std::move(op), aborted};
+    if (!guarded_post(core, executor, std::move(c))) {
+      // The loop is gone (a coroutine it never finished waited here).
+      // Releasing the op's work would touch the destroyed io_context: leak.
+      (void)c.m_op.release();
+    }
   }
 
   static void complete(std::unique_ptr<async_result_op> op, bool aborted) {
@@ -118,6 +142,8 @@ class async_result_op final : public waiter_node {
   std::shared_ptr<state<T>> m_state;
   Handler m_handler;
   work_executor m_work;
+  post_executor m_executor;
+  std::shared_ptr<loop_core> m_core;  // set when the handler runs on an event_loop
 };
 
 template <class T>

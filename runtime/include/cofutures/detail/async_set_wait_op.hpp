@@ -5,10 +5,13 @@
 // its own thread), and which the deadline expires.
 
 #include <cofutures/detail/future_set_waiter.hpp>
+#include <cofutures/detail/loop_core.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/error.hpp>
+#include <asio/execution/outstanding_work.hpp>
+#include <asio/prefer.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/system_error.hpp>
@@ -47,13 +50,16 @@ struct async_set_wait_op {
       m_started = true;
       // Waiting has no side effects: any cancellation type may stop it.
       self.reset_cancellation_state(asio::enable_total_cancellation());
-      asio::any_io_executor executor = self.get_executor();
+      // Untracked: the wake-up posts from completing threads, which must
+      // not keep (or release) work on the loop.
+      asio::any_io_executor executor =
+          asio::prefer(asio::any_io_executor(self.get_executor()), asio::execution::outstanding_work.untracked);
       if (!s.m_timer) s.m_timer.emplace(executor);
       std::weak_ptr<async_set_wait_state> weak = m_state;
-      s.m_waiter.set_wake([weak, executor] {
+      s.m_waiter.set_wake([weak, executor, core = loop_core_of(executor)] {
         // Called under the waiter's lock on the completing thread: post
         // only. weak: a wake-up must not keep a finished wait alive.
-        asio::post(executor, [weak] {
+        guarded_post(core, executor, [weak] {
           if (auto st = weak.lock()) {
             st->m_waiter.wake_consumed();
             st->m_timer->cancel();
@@ -64,14 +70,22 @@ struct async_set_wait_op {
       return;
     }
     if (self.get_cancellation_state().cancelled() != asio::cancellation_type::none) {
-      return m_finish(self, s, true, false);
+      return finish(self, s, true, false);
     }
-    if (m_ready(s)) return m_finish(self, s, false, false);
+    if (m_ready(s)) return finish(self, s, false, false);
     if (s.m_deadline && future_set_waiter::clock::now() >= *s.m_deadline) {
-      return m_finish(self, s, false, true);
+      return finish(self, s, false, true);
     }
     s.m_timer->expires_at(s.m_deadline.value_or(asio::steady_timer::time_point::max()));
     s.m_timer->async_wait(std::move(self));
+  }
+
+  template <class Self>
+  void finish(Self& self, async_set_wait_state& s, bool aborted, bool timed_out) {
+    // No wait in progress: completions must not post to a loop that may
+    // be gone by the time they happen.
+    s.m_waiter.set_wake(nullptr);
+    m_finish(self, s, aborted, timed_out);
   }
 };
 

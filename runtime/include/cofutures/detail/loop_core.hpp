@@ -2,8 +2,10 @@
 // The part of an event_loop that futures bound to it share: a way to post
 // callbacks to the loop thread that fails cleanly once the loop is gone.
 
+#include <asio/execution/context.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/query.hpp>
 
 #include <memory>
 #include <mutex>
@@ -19,11 +21,21 @@ class loop_core {
   /// has been closed; then nothing will ever run there again.
   template <class Fn>
   bool try_post(Fn&& fn) {
-    // The lock orders this post against close(): once close() returned, no
-    // post reaches an io_context that is being destroyed.
+    // The lock covers the whole post: Asio signals its wake-up after
+    // releasing its own lock, so without ours the loop could finish and
+    // destroy the io_context while this thread is still inside it.
     std::lock_guard lock(m_mutex);
     if (m_ctx == nullptr) return false;
     asio::post(*m_ctx, std::forward<Fn>(fn));
+    return true;
+  }
+
+  /// As try_post, through `executor` (which runs on this loop).
+  template <class Executor, class Fn>
+  bool try_post(const Executor& executor, Fn&& fn) {
+    std::lock_guard lock(m_mutex);  // as above: the post must finish before close()
+    if (m_ctx == nullptr) return false;
+    asio::post(executor, std::forward<Fn>(fn));
     return true;
   }
 
@@ -50,6 +62,32 @@ class loop_core {
 /// The loop a future created on this thread is bound to: the event_loop
 /// running here, or the one a run_in_executor call names.
 std::shared_ptr<loop_core> current_loop_core() noexcept;
+
+/// The core of the event_loop running on this thread, or nullptr.
+std::shared_ptr<loop_core> running_loop_core() noexcept;
+
+/// The running loop's core if `executor` runs on that loop, else nullptr
+/// (then posting to it follows Asio's rule: its context must outlive us).
+template <class Executor>
+std::shared_ptr<loop_core> loop_core_of(const Executor& executor) {
+  if constexpr (asio::can_query<const Executor&, asio::execution::context_t>::value) {
+    auto core = running_loop_core();
+    if (core && static_cast<void*>(&asio::query(executor, asio::execution::context)) ==
+                    static_cast<void*>(core->context_on_loop_thread())) {
+      return core;
+    }
+  }
+  return nullptr;
+}
+
+/// Posts fn through `executor`, under `core`'s lock when it has one.
+/// Returns false (fn untouched) if that loop is closed.
+template <class Executor, class Fn>
+bool guarded_post(const std::shared_ptr<loop_core>& core, const Executor& executor, Fn&& fn) {
+  if (core) return core->try_post(executor, std::forward<Fn>(fn));
+  asio::post(executor, std::forward<Fn>(fn));
+  return true;
+}
 
 /// Makes `core` the binding for futures created on this thread while alive.
 class loop_binding_scope {
