@@ -27,13 +27,11 @@ static void round_trip_raw_asio(benchmark::State& state) {
   asio::io_context loop;
   asio::thread_pool pool(1);
   auto guard = asio::make_work_guard(loop);
-  auto it = state.begin();
   std::function<void()> next = [&] {
-    if (it == state.end()) {
+    if (!state.KeepRunning()) {
       guard.reset();
       return;
     }
-    ++it;
     asio::post(pool, [&] { asio::post(loop, next); });
   };
   asio::post(loop, next);
