@@ -8,7 +8,7 @@
 
 #include <cofutures/any_future.hpp>
 #include <cofutures/detail/loop_core.hpp>
-#include <cofutures/detail/task_registry.hpp>
+#include <cofutures/detail/spawned_tasks.hpp>
 #include <cofutures/errors.hpp>
 #include <cofutures/future.hpp>
 #include <cofutures/promise.hpp>

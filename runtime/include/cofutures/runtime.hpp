@@ -10,6 +10,8 @@
 #include <cofutures/event_loop.hpp>
 #include <cofutures/future.hpp>
 #include <cofutures/gather.hpp>
+#include <cofutures/progress.hpp>
+#include <cofutures/progress_bar.hpp>
 #include <cofutures/promise.hpp>
 #include <cofutures/timeout.hpp>
 #include <cofutures/use_future.hpp>

@@ -48,45 +48,63 @@ class stored_range<R&> {
 template <class Stored>
 using stored_range_ref = decltype(std::declval<Stored&>().get());
 
-/// Pulls one argument tuple at a time from the zipped input ranges (the
-/// shortest ends the map) and submits it. Lives on the heap: its iterators
-/// may point into the ranges it owns.
-template <class Submit, class... Stored>
-class zip_source {
+/// Walks the zipped input ranges in step (the shortest ends them). Lives
+/// on the heap: its iterators may point into the ranges it owns.
+template <class... Stored>
+class zip_cursor {
  public:
-  // Submit returns std::optional<future<R>>: nullopt declines (executor gone).
-  using future_type =
-      typename std::invoke_result_t<Submit&, std::ranges::range_reference_t<stored_range_ref<Stored>>...>::value_type;
+  explicit zip_cursor(Stored... ranges) : m_ranges(std::move(ranges)...) {}
 
-  zip_source(Submit submit, Stored... ranges) : m_submit(std::move(submit)), m_views(std::move(ranges)...) {}
-
-  /// The next input's future, or nullopt when an input is exhausted or the
-  /// submitter declines (its executor is gone).
-  std::optional<future_type> next() {
+  /// Calls use(elements...) with the next elements and advances; false
+  /// (use not called) once an input is exhausted.
+  template <class Use>
+  bool pull(Use&& use) {
     if (!m_iterators) {
       m_iterators.emplace(
-          std::apply([](auto&... v) { return std::tuple(std::ranges::begin(v.get())...); }, m_views));
+          std::apply([](auto&... r) { return std::tuple(std::ranges::begin(r.get())...); }, m_ranges));
     }
-    if (m_declined || exhausted(std::index_sequence_for<Stored...>{})) return std::nullopt;
-    auto f = std::apply([&](auto&... it) { return m_submit(*it...); }, *m_iterators);
-    if (!f) {
-      m_declined = true;
-      return std::nullopt;
-    }
+    if (exhausted(std::index_sequence_for<Stored...>{})) return false;
+    std::apply([&](auto&... it) { use(*it...); }, *m_iterators);
     std::apply([](auto&... it) { (++it, ...); }, *m_iterators);
-    return f;
+    return true;
   }
 
  private:
   template <std::size_t... I>
   bool exhausted(std::index_sequence<I...>) {
-    return ((std::get<I>(*m_iterators) == std::ranges::end(std::get<I>(m_views).get())) || ...);
+    return ((std::get<I>(*m_iterators) == std::ranges::end(std::get<I>(m_ranges).get())) || ...);
   }
 
+  std::tuple<Stored...> m_ranges;
+  std::optional<std::tuple<std::ranges::iterator_t<stored_range_ref<Stored>>...>> m_iterators;
+};
+
+/// One task per input tuple: submit(elements...) returns
+/// std::optional<future<R>> (nullopt: the executor is gone; stop).
+template <class Submit, class... Stored>
+class zip_source {
+ public:
+  using future_type =
+      typename std::invoke_result_t<Submit&, std::ranges::range_reference_t<stored_range_ref<Stored>>...>::value_type;
+
+  zip_source(Submit submit, Stored... ranges) : m_submit(std::move(submit)), m_cursor(std::move(ranges)...) {}
+
+  std::optional<future_type> next() {
+    if (m_declined) return std::nullopt;
+    std::optional<future_type> f;
+    bool pulled = m_cursor.pull([&](auto&&... args) {
+      auto submitted = m_submit(std::forward<decltype(args)>(args)...);
+      if (submitted) f.emplace(std::move(*submitted));
+      else m_declined = true;
+    });
+    if (!pulled) return std::nullopt;
+    return f;
+  }
+
+ private:
   Submit m_submit;
   bool m_declined = false;
-  std::tuple<Stored...> m_views;
-  std::optional<std::tuple<std::ranges::iterator_t<stored_range_ref<Stored>>...>> m_iterators;
+  zip_cursor<Stored...> m_cursor;
 };
 
 template <class T>

@@ -1,0 +1,112 @@
+#pragma once
+// Arguments and results cross the process boundary as cereal binary
+// archives. Any type cereal can serialize works (the std types below are
+// pre-included); anything else fails to compile with a static_assert.
+
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/array.hpp>
+#include <cereal/types/chrono.hpp>
+#include <cereal/types/complex.hpp>
+#include <cereal/types/deque.hpp>
+#include <cereal/types/list.hpp>
+#include <cereal/types/map.hpp>
+#include <cereal/types/memory.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/set.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/tuple.hpp>
+#include <cereal/types/unordered_map.hpp>
+#include <cereal/types/unordered_set.hpp>
+#include <cereal/types/utility.hpp>
+#include <cereal/types/variant.hpp>
+#include <cereal/types/vector.hpp>
+
+#include <istream>
+#include <ostream>
+#include <streambuf>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace cofutures::detail {
+
+template <class T>
+inline constexpr bool is_serializable_v =
+    cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
+    cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>::value;
+
+template <class T>
+constexpr void check_serializable() {
+  static_assert(is_serializable_v<T>,
+                "cofutures: this type crosses the process boundary but cereal cannot serialize it; give it a "
+                "serialize(Archive&) function (or save/load), or include the cereal/types header for it");
+}
+
+// Appends to a std::string without the copies of std::ostringstream.
+class string_sink final : public std::streambuf {
+ public:
+  explicit string_sink(std::string& out) : m_out(out) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    m_out.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) m_out.push_back(traits_type::to_char_type(c));
+    return traits_type::not_eof(c);
+  }
+
+ private:
+  std::string& m_out;
+};
+
+// Reads a byte range in place.
+class bytes_source final : public std::streambuf {
+ public:
+  explicit bytes_source(std::string_view bytes) {
+    auto* p = const_cast<char*>(bytes.data());  // read-only use: get area only
+    setg(p, p, p + bytes.size());
+  }
+};
+
+/// Appends the cereal encoding of values to out.
+template <class... T>
+void serialize_into(std::string& out, const T&... values) {
+  if constexpr (sizeof...(T) > 0) {  // a task without arguments sends nothing
+    string_sink sink(out);
+    std::ostream os(&sink);
+    cereal::BinaryOutputArchive archive(os);
+    archive(values...);
+  }
+}
+
+template <class... T>
+std::string serialize(const T&... values) {
+  std::string out;
+  serialize_into(out, values...);
+  return out;
+}
+
+/// Decodes values written by serialize. @throws cereal::Exception when the
+/// bytes run out.
+template <class... T>
+void deserialize_into(std::string_view bytes, T&... values) {
+  if constexpr (sizeof...(T) > 0) {
+    bytes_source source(bytes);
+    std::istream is(&source);
+    cereal::BinaryInputArchive archive(is);
+    archive(values...);
+  }
+}
+
+template <class T>
+T deserialize(std::string_view bytes) {
+  T value{};
+  deserialize_into(bytes, value);
+  return value;
+}
+
+}  // namespace cofutures::detail

@@ -1,0 +1,34 @@
+#pragma once
+// How a parent tells a spawned executable that it is a worker: an
+// environment variable naming the channel and the parent.
+
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+namespace cofutures::detail {
+
+inline constexpr const char* worker_env_name = "COFUTURES_PROCESS_WORKER";
+/// The channel is always this descriptor in a worker.
+inline constexpr int worker_channel_fd = 3;
+
+struct worker_settings {
+  pid_t parent = 0;
+  long max_tasks = 0;  // 0: no limit
+};
+
+std::string format_worker_env(const worker_settings& s);
+std::optional<worker_settings> parse_worker_env(const char* value);
+
+/// True in a process started as a worker that has not (yet) entered
+/// process_worker_main: the user's main is running by mistake.
+bool started_as_worker_without_guard() noexcept;
+
+/// The program's argv[0], as process_worker_main saw it ("" before).
+const std::string& program_argv0() noexcept;
+
+/// Runs the worker protocol on `fd` until told to stop; returns the exit
+/// status for the process. (Also the body of a forked worker.)
+int serve_worker(int fd, long max_tasks) noexcept;
+
+}  // namespace cofutures::detail

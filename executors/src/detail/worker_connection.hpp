@@ -1,0 +1,82 @@
+#pragma once
+// One worker process as the manager thread sees it: its channel (frames
+// read in a loop, writes queued), its pidfd (readable when it exits) and
+// the bookkeeping the pool keeps for it. Used on the manager thread only.
+
+#include "worker_launch.hpp"
+
+#include <cofutures/detail/process_work.hpp>
+#include <cofutures/detail/wire.hpp>
+
+#include <asio/io_context.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace cofutures::detail {
+
+class worker_connection;
+
+/// What a connection reports to its pool (on the manager thread).
+class worker_events {
+ public:
+  virtual void on_frame(worker_connection& w, frame_type type, std::string_view body) = 0;
+  /// The channel failed (end of file, reset, malformed frame).
+  virtual void on_channel_lost(worker_connection& w, const std::string& reason) = 0;
+  /// The process exited and was reaped.
+  virtual void on_exit(worker_connection& w, int code, int status) = 0;
+
+ protected:
+  ~worker_events() = default;
+};
+
+class worker_connection : public std::enable_shared_from_this<worker_connection> {
+ public:
+  worker_connection(asio::io_context& ctx, launched_worker launched, worker_events& events);
+  ~worker_connection();
+
+  /// Starts reading frames and watching for the exit.
+  void start();
+  /// Queues a frame (and a payload sent right after it, kept alive here).
+  void send(std::string frame, std::shared_ptr<const std::string> payload = {});
+  /// Stops reading and writing (pending writes are dropped).
+  void close_channel() noexcept;
+  void signal(int sig) noexcept;
+
+  pid_t pid() const noexcept { return m_pid; }
+  int pidfd() noexcept { return m_pidfd.native_handle(); }
+
+  // The pool's bookkeeping for this worker.
+  std::unique_ptr<process_work> m_current;  // the task it runs
+  long m_tasks_done = 0;
+  bool m_said_hello = false;
+  bool m_exit_expected = false;  // told to stop, or reached max_tasks_per_child
+  bool m_shutdown_sent = false;
+  asio::steady_timer m_hello_timer;
+
+ private:
+  struct pending_write {
+    std::string frame;
+    std::shared_ptr<const std::string> payload;
+  };
+
+  void read_header();
+  void read_body(frame_header h);
+  void write_next();
+  void watch_exit();
+
+  pid_t m_pid;
+  asio::local::stream_protocol::socket m_channel;
+  asio::posix::stream_descriptor m_pidfd;
+  worker_events& m_events;
+  char m_header[frame_header_size] = {};
+  std::string m_body;
+  std::deque<pending_write> m_writes;
+  bool m_channel_open = true;
+};
+
+}  // namespace cofutures::detail

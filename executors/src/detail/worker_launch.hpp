@@ -1,0 +1,34 @@
+#pragma once
+// Starting one worker process: a socketpair for the channel, the process
+// itself (posix_spawn of this executable, or fork), and a pidfd to watch
+// it die without polling.
+
+#include <cofutures/process_pool_options.hpp>
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace cofutures::detail {
+
+struct launched_worker {
+  pid_t pid = -1;
+  int pidfd = -1;    // owned by the caller
+  int channel = -1;  // the parent's end, owned by the caller
+};
+
+/// @throws std::system_error naming the failing call.
+launched_worker launch_worker(start_method method, long max_tasks);
+
+/// pidfd_signal: a signal to the process behind a pidfd (which, unlike a
+/// pid, cannot name a recycled process). Returns 0 or -1 with errno.
+int pidfd_signal(int pidfd, int sig) noexcept;
+
+/// "exited with status 3", "was killed by signal 9 (SIGKILL)".
+std::string describe_exit(int code, int status);
+
+/// Exit status a worker uses when it finds itself running the user's main
+/// instead of serving (process_worker_main was not called first).
+inline constexpr int missing_guard_exit_status = 70;
+
+}  // namespace cofutures::detail

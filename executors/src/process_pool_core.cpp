@@ -1,0 +1,375 @@
+// The process pool's parent side. Submitters queue work under m_mutex; one
+// manager thread runs an io_context that owns every worker connection,
+// sends work to idle workers, completes futures from their replies, and
+// notices a worker's death through its pidfd the moment it happens.
+
+#include <cofutures/detail/process_pool_core.hpp>
+#include <cofutures/detail/remote_exception.hpp>
+#include <cofutures/detail/worker_environment.hpp>
+#include <cofutures/errors.hpp>
+#include <cofutures/thread_name.hpp>
+
+#include "detail/worker_connection.hpp"
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
+
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace cofutures::detail {
+namespace {
+
+constexpr auto hello_timeout = std::chrono::seconds(10);
+const char* const abrupt_message =
+    "A process in the process pool was terminated abruptly while the future was running or pending";
+const char* const broken_message = "A child process terminated abruptly, the process pool is not usable anymore";
+
+std::size_t default_max_workers() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::size_t checked_positive(const std::optional<long>& v, const char* name, std::size_t fallback) {
+  if (!v) return fallback;
+  if (*v <= 0) throw std::invalid_argument(std::string(name) + " must be greater than 0 (got " + std::to_string(*v) + ")");
+  return static_cast<std::size_t>(*v);
+}
+
+}  // namespace
+
+class process_pool_core final : public std::enable_shared_from_this<process_pool_core>, private worker_events {
+ public:
+  explicit process_pool_core(process_pool_options o)
+      : m_max_workers(checked_positive(o.max_workers, "max_workers", default_max_workers())),
+        m_max_tasks(static_cast<long>(checked_positive(o.max_tasks_per_child, "max_tasks_per_child", 0))),
+        m_method(o.method),
+        m_initializer(std::move(o.initializer)) {
+    if (m_method == start_method::fork && m_max_tasks > 0) {
+      throw std::invalid_argument("max_tasks_per_child is incompatible with the fork start method; use spawn");
+    }
+    if (m_method == start_method::spawn && started_as_worker_without_guard()) {
+      std::fprintf(stderr,
+                   "cofutures: this worker process is running main() instead of serving tasks: call "
+                   "cofutures::process_worker_main(argc, argv) first in main()\n");
+      std::_Exit(missing_guard_exit_status);  // no pool here: that way lie workers without end
+    }
+  }
+
+  ~process_pool_core() {
+    if (m_thread.joinable()) m_thread.detach();  // only when the manager thread itself let go last
+  }
+
+  std::size_t max_workers() const noexcept { return m_max_workers; }
+
+  void check_accepting() const {
+    std::lock_guard lock(m_mutex);  // m_broken and m_shutdown change under it
+    check_accepting_locked();
+  }
+
+  void enqueue(std::unique_ptr<process_work> work) {
+    std::lock_guard lock(m_mutex);  // the queue, the flags and the manager's context
+    check_accepting_locked();
+    work->m_id = m_next_id++;
+    m_pending.push_back(std::move(work));
+    if (!m_thread.joinable()) {
+      // The thread co-owns the core: submitters may drop the executor first.
+      m_thread = std::thread([self = shared_from_this()] { self->run_manager(); });
+      m_manager_id = m_thread.get_id();
+    }
+    wake_locked();
+  }
+
+  void shutdown(bool wait, bool cancel_futures) {
+    std::deque<std::unique_ptr<process_work>> cancelled;
+    {
+      std::lock_guard lock(m_mutex);
+      m_shutdown = true;
+      if (cancel_futures) cancelled.swap(m_pending);
+      wake_locked();
+    }
+    for (auto& w : cancelled) w->cancel();
+    if (wait) join_manager();
+  }
+
+  void force_shutdown(int sig) {
+    shutdown(false, true);
+    std::lock_guard lock(m_mutex);  // the manager closes pidfds only after removing them here
+    // pidfd, not pid: cannot hit a recycled pid.
+    for (auto& [pid, pidfd] : m_live) pidfd_signal(pidfd, sig);
+  }
+
+ private:
+  void check_accepting_locked() const {
+    if (!m_broken.empty()) throw broken_process_pool(m_broken);
+    if (m_shutdown) throw invalid_state_error("cannot schedule new futures after shutdown");
+  }
+
+  void wake_locked() {
+    // Posted under m_mutex: the manager clears m_ctx under it before the
+    // io_context dies, so this never posts to a dead one.
+    if (m_ctx == nullptr || m_wake_posted) return;
+    m_wake_posted = true;
+    asio::post(*m_ctx, [this] { on_wake(); });
+  }
+
+  void join_manager() {
+    std::lock_guard join_lock(m_join_mutex);  // one joiner at a time
+    if (m_thread.joinable() && std::this_thread::get_id() != m_manager_id) m_thread.join();
+  }
+
+  // ---------------------------------------------------------------- manager thread
+
+  void run_manager() {
+    detail::set_current_thread_name("ProcessPoolMgr");
+    asio::io_context ctx(1);
+    m_guard.emplace(ctx.get_executor());
+    {
+      std::lock_guard lock(m_mutex);
+      m_ctx = &ctx;
+      wake_locked();
+    }
+    ctx.run();
+    std::lock_guard lock(m_mutex);  // see wake_locked
+    m_ctx = nullptr;
+    m_guard.reset();
+  }
+
+  void on_wake() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_wake_posted = false;
+    }
+    step();
+  }
+
+  // Everything the manager does after any event: send queued work to idle
+  // workers, start workers when all are busy, finish a shutdown.
+  void step() {
+    for (;;) {
+      auto idle = find_idle_worker();
+      if (!idle && running_count() < m_max_workers && has_pending()) idle = start_worker();
+      if (!idle) break;
+      auto work = next_runnable_work();
+      if (!work) break;
+      send_work(*idle, std::move(work));
+    }
+    maybe_finish();
+  }
+
+  bool has_pending() {
+    std::lock_guard lock(m_mutex);
+    return !m_pending.empty();
+  }
+
+  std::shared_ptr<worker_connection> find_idle_worker() {
+    for (auto& [pid, w] : m_workers) {
+      if (!w->m_current && !w->m_exit_expected) return w;
+    }
+    return nullptr;
+  }
+
+  std::size_t running_count() const {
+    return static_cast<std::size_t>(
+        std::count_if(m_workers.begin(), m_workers.end(), [](auto& p) { return !p.second->m_exit_expected; }));
+  }
+
+  // The oldest queued work not cancelled meanwhile (cancelled work is dropped).
+  std::unique_ptr<process_work> next_runnable_work() {
+    for (;;) {
+      std::unique_ptr<process_work> work;
+      {
+        std::lock_guard lock(m_mutex);
+        if (m_pending.empty() || !m_broken.empty()) return nullptr;
+        work = std::move(m_pending.front());
+        m_pending.pop_front();
+      }
+      if (work->set_running()) return work;
+    }
+  }
+
+  void send_work(worker_connection& w, std::unique_ptr<process_work> work) {
+    auto frame = frame_writer(frame_type::task).u64(work->m_id).str(work->m_task_name).finish(work->m_arguments->size());
+    w.send(std::move(frame), work->m_arguments);
+    w.m_current = std::move(work);
+  }
+
+  std::shared_ptr<worker_connection> start_worker() {
+    launched_worker launched;
+    try {
+      launched = launch_worker(m_method, m_max_tasks);
+    } catch (const std::exception& e) {
+      break_pool(std::string("A worker process could not be started: ") + e.what(), broken_message);
+      return nullptr;
+    }
+    auto w = std::make_shared<worker_connection>(m_guard->get_executor().context(), launched,
+                                                 static_cast<worker_events&>(*this));
+    {
+      std::lock_guard lock(m_mutex);  // force_shutdown signals the live ones
+      m_live[w->pid()] = w->pidfd();
+    }
+    m_workers[w->pid()] = w;
+    w->start();
+    if (m_initializer) {
+      w->send(frame_writer(frame_type::init).str(m_initializer->task_name).bytes(m_initializer->arguments).finish());
+    }
+    w->m_hello_timer.expires_after(hello_timeout);
+    w->m_hello_timer.async_wait([this, weak = std::weak_ptr(w)](asio::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->m_said_hello) return;
+      auto message = guard_message(*self, "did not start serving within " + std::to_string(hello_timeout.count()) + " s");
+      break_pool(message, message);
+      self->signal(SIGKILL);
+    });
+    return w;
+  }
+
+  static std::string guard_message(worker_connection& w, const std::string& what) {
+    return "worker process " + std::to_string(w.pid()) + " " + what +
+           ": does main() call cofutures::process_worker_main(argc, argv) before anything else?";
+  }
+
+  void on_frame(worker_connection& w, frame_type type, std::string_view body) override {
+    frame_reader r(body);
+    switch (type) {
+      case frame_type::hello:
+        if (r.i32() != w.pid()) throw protocol_error("hello from the wrong process");
+        w.m_said_hello = true;
+        w.m_hello_timer.cancel();
+        return;
+      case frame_type::result:
+      case frame_type::error: {
+        auto id = r.u64();
+        if (!w.m_current || w.m_current->m_id != id) throw protocol_error("reply for a task the worker was not given");
+        auto work = std::move(w.m_current);
+        if (type == frame_type::result) work->deliver(r.rest());
+        else work->fail(rebuild_exception(read_exception(r)));
+        if (m_max_tasks > 0 && ++w.m_tasks_done >= m_max_tasks) w.m_exit_expected = true;  // it exits now
+        step();
+        return;
+      }
+      case frame_type::init_failed: {
+        auto info = read_exception(r);
+        break_pool("A worker's initializer failed (" + info.type_name + ": " + info.what + ")",
+                   "A process pool initializer failed, the process pool is not usable anymore (" + info.type_name +
+                       ": " + info.what + ")");
+        return;
+      }
+      default: throw protocol_error("unexpected frame type from a worker");
+    }
+  }
+
+  void on_channel_lost(worker_connection& w, const std::string&) override {
+    // The exit, which follows, tells what happened; a worker that is
+    // still alive with a broken channel is of no use.
+    w.close_channel();
+    if (!w.m_exit_expected) w.signal(SIGKILL);
+  }
+
+  void on_exit(worker_connection& w, int code, int status) override {
+    auto keep = w.shared_from_this();
+    w.close_channel();
+    {
+      std::lock_guard lock(m_mutex);  // force_shutdown must not signal a closed pidfd
+      m_live.erase(w.pid());
+    }
+    m_workers.erase(w.pid());
+    bool clean = code == CLD_EXITED && status == 0;
+    if (!w.m_exit_expected || !clean || w.m_current) {
+      auto how = describe_exit(code, status);
+      bool never_served = !w.m_said_hello && !w.m_exit_expected;
+      auto message = never_served ? guard_message(w, "exited before it started serving (" + how + ")")
+                                  : std::string(abrupt_message) + " (worker process " + std::to_string(w.pid()) +
+                                        " " + how + ")";
+      auto lost = std::move(w.m_current);
+      break_pool(message, never_served ? message : broken_message);  // marks the pool broken first
+      if (lost) lost->fail(std::make_exception_ptr(broken_process_pool(message)));
+    }
+    step();
+  }
+
+  // Python's _terminate_broken: every running and queued future fails, each
+  // with its own exception; the other workers are stopped; later submits
+  // raise broken_process_pool(pool_message).
+  void break_pool(const std::string& future_message, const std::string& pool_message) {
+    std::deque<std::unique_ptr<process_work>> pending;
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_broken.empty()) m_broken = pool_message;
+      m_shutdown = true;
+      pending.swap(m_pending);
+    }
+    for (auto& [pid, w] : m_workers) {
+      w->close_channel();
+      w->m_exit_expected = true;
+      w->signal(SIGKILL);
+      if (w->m_current) w->m_current->fail(std::make_exception_ptr(broken_process_pool(future_message)));
+      w->m_current.reset();
+    }
+    for (auto& work : pending) work->fail(std::make_exception_ptr(broken_process_pool(future_message)));
+  }
+
+  void maybe_finish() {
+    {
+      std::lock_guard lock(m_mutex);
+      if (!m_shutdown || !m_pending.empty()) return;
+    }
+    for (auto& [pid, w] : m_workers) {
+      if (w->m_current) return;  // still running work
+    }
+    for (auto& [pid, w] : m_workers) {
+      if (!w->m_shutdown_sent) {
+        w->m_shutdown_sent = true;
+        w->m_exit_expected = true;
+        w->send(frame_writer(frame_type::shutdown).finish());
+      }
+    }
+    if (m_workers.empty()) m_guard.reset();  // all reaped: let the io_context finish
+  }
+
+  const std::size_t m_max_workers;
+  const long m_max_tasks;
+  const start_method m_method;
+  const std::optional<process_initializer> m_initializer;
+
+  mutable std::mutex m_mutex;  // guards the block below: shared with submitters
+  std::deque<std::unique_ptr<process_work>> m_pending;
+  std::uint64_t m_next_id = 0;
+  bool m_shutdown = false;
+  std::string m_broken;
+  asio::io_context* m_ctx = nullptr;  // while the manager runs
+  bool m_wake_posted = false;
+  std::map<pid_t, int> m_live;  // pidfds of live workers, for force_shutdown's signals
+
+  std::thread m_thread;
+  std::thread::id m_manager_id;
+  std::mutex m_join_mutex;
+
+  // Manager thread only.
+  std::map<pid_t, std::shared_ptr<worker_connection>> m_workers;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> m_guard;
+};
+
+std::shared_ptr<process_pool_core> make_process_pool_core(process_pool_options options) {
+  return std::make_shared<process_pool_core>(std::move(options));
+}
+void check_accepting(const process_pool_core& core) { core.check_accepting(); }
+void enqueue(process_pool_core& core, std::unique_ptr<process_work> work) { core.enqueue(std::move(work)); }
+void shutdown(process_pool_core& core, bool wait, bool cancel_futures) { core.shutdown(wait, cancel_futures); }
+void force_shutdown(process_pool_core& core, int sig) { core.force_shutdown(sig); }
+std::size_t max_workers(const process_pool_core& core) noexcept { return core.max_workers(); }
+
+}  // namespace cofutures::detail

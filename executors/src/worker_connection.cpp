@@ -1,0 +1,108 @@
+#include "detail/worker_connection.hpp"
+
+#include <asio/buffer.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cerrno>
+
+namespace cofutures::detail {
+
+worker_connection::worker_connection(asio::io_context& ctx, launched_worker launched, worker_events& events)
+    : m_hello_timer(ctx),
+      m_pid(launched.pid),
+      m_channel(ctx, asio::local::stream_protocol(), launched.channel),
+      m_pidfd(ctx, launched.pidfd),
+      m_events(events) {}
+
+worker_connection::~worker_connection() = default;
+
+void worker_connection::start() {
+  read_header();
+  watch_exit();
+}
+
+void worker_connection::read_header() {
+  // Handlers hold the connection: it lives until its last operation ends.
+  asio::async_read(m_channel, asio::buffer(m_header),
+                   [self = shared_from_this()](asio::error_code ec, std::size_t) {
+                     if (!self->m_channel_open) return;
+                     if (ec) return self->m_events.on_channel_lost(*self, ec.message());
+                     frame_header h;
+                     try {
+                       h = parse_frame_header(self->m_header);
+                     } catch (const protocol_error& e) {
+                       self->close_channel();
+                       return self->m_events.on_channel_lost(*self, e.what());
+                     }
+                     self->read_body(h);
+                   });
+}
+
+void worker_connection::read_body(frame_header h) {
+  m_body.resize(h.body_length);
+  asio::async_read(m_channel, asio::buffer(m_body), [self = shared_from_this(), h](asio::error_code ec, std::size_t) {
+    if (!self->m_channel_open) return;
+    if (ec) return self->m_events.on_channel_lost(*self, ec.message());
+    try {
+      self->m_events.on_frame(*self, h.type, self->m_body);
+    } catch (const protocol_error& e) {
+      self->close_channel();
+      return self->m_events.on_channel_lost(*self, e.what());
+    }
+    if (self->m_channel_open) self->read_header();
+  });
+}
+
+void worker_connection::send(std::string frame, std::shared_ptr<const std::string> payload) {
+  if (!m_channel_open) return;
+  m_writes.push_back({std::move(frame), std::move(payload)});
+  if (m_writes.size() == 1) write_next();
+}
+
+void worker_connection::write_next() {
+  auto& w = m_writes.front();
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(w.frame),
+                                            w.payload ? asio::buffer(*w.payload) : asio::const_buffer()};
+  asio::async_write(m_channel, buffers, [self = shared_from_this()](asio::error_code ec, std::size_t) {
+    if (!self->m_channel_open) return;
+    if (ec) return self->m_events.on_channel_lost(*self, ec.message());
+    self->m_writes.pop_front();
+    if (!self->m_writes.empty()) self->write_next();
+  });
+}
+
+void worker_connection::close_channel() noexcept {
+  if (!m_channel_open) return;
+  m_channel_open = false;
+  asio::error_code ignored;
+  m_channel.close(ignored);  // aborts the reads and writes in flight
+  m_writes.clear();
+}
+
+void worker_connection::signal(int sig) noexcept {
+  // pidfd, not pid: cannot hit a recycled pid once the worker is reaped.
+  if (m_pidfd.is_open()) pidfd_signal(m_pidfd.native_handle(), sig);
+}
+
+void worker_connection::watch_exit() {
+  m_pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [self = shared_from_this()](asio::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    siginfo_t info{};
+    int rc;
+    do {
+      rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(self->m_pidfd.native_handle()), &info, WEXITED);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      info.si_code = CLD_KILLED;
+      info.si_status = 0;
+    }
+    self->m_hello_timer.cancel();
+    self->m_events.on_exit(*self, info.si_code, info.si_status);
+  });
+}
+
+}  // namespace cofutures::detail

@@ -1,0 +1,129 @@
+#include "detail/worker_launch.hpp"
+
+#include <cofutures/detail/worker_environment.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+#include <vector>
+
+extern char** environ;
+
+namespace cofutures::detail {
+namespace {
+
+// Through syscall(): glibc 2.36's <sys/pidfd.h> lacks C linkage in C++.
+int pidfd_open_syscall(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+[[noreturn]] void throw_errno(int error, const char* what) {
+  throw std::system_error(error, std::generic_category(), std::string("starting a worker process: ") + what);
+}
+
+// Owns a descriptor until released.
+struct fd_guard {
+  int fd = -1;
+  ~fd_guard() {
+    if (fd >= 0) ::close(fd);
+  }
+  int release() { return std::exchange(fd, -1); }
+};
+
+pid_t spawn_self(int child_end, long max_tasks) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  // The channel becomes descriptor 3; stdin is /dev/null (Python does the
+  // same); nothing else of ours leaks into the worker.
+  posix_spawn_file_actions_adddup2(&actions, child_end, worker_channel_fd);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addclosefrom_np(&actions, worker_channel_fd + 1);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+
+  std::string env_entry = std::string(worker_env_name) + "=" + format_worker_env({::getpid(), max_tasks});
+  std::vector<char*> env;
+  for (char** e = environ; e && *e; ++e) {
+    if (std::strncmp(*e, worker_env_name, std::strlen(worker_env_name)) != 0) env.push_back(*e);
+  }
+  env.push_back(env_entry.data());
+  env.push_back(nullptr);
+  std::string argv0 = program_argv0().empty() ? std::string("cofutures-worker") : program_argv0();
+  char* argv[] = {argv0.data(), nullptr};
+
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, argv, env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw_errno(rc, "posix_spawn /proc/self/exe");
+  return pid;
+}
+
+pid_t fork_self(int child_end, long max_tasks) {
+  std::fflush(nullptr);  // or buffered output would be printed twice
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno(errno, "fork");
+  if (pid > 0) return pid;
+  // Child: only this thread exists now. Keep to plain system calls until
+  // the serve loop, which uses nothing another thread could have locked.
+  if (child_end != worker_channel_fd) {
+    ::dup2(child_end, worker_channel_fd);
+  } else {
+    ::fcntl(child_end, F_SETFD, 0);
+  }
+  ::close_range(worker_channel_fd + 1, ~0U, 0);
+  int null = ::open("/dev/null", O_RDONLY);
+  if (null >= 0 && null != 0) {
+    ::dup2(null, 0);
+    ::close(null);
+  }
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  int status = serve_worker(worker_channel_fd, max_tasks);
+  std::fflush(nullptr);
+  ::_exit(status);
+}
+
+}  // namespace
+
+launched_worker launch_worker(start_method method, long max_tasks) {
+  int ends[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) throw_errno(errno, "socketpair");
+  fd_guard parent_end{ends[0]};
+  fd_guard child_end{ends[1]};
+  pid_t pid = method == start_method::fork ? fork_self(child_end.fd, max_tasks) : spawn_self(child_end.fd, max_tasks);
+  int pidfd = pidfd_open_syscall(pid);
+  if (pidfd < 0) {
+    int error = errno;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    throw_errno(error, "pidfd_open");
+  }
+  return {pid, pidfd, parent_end.release()};
+}
+
+int pidfd_signal(int pidfd, int sig) noexcept {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+std::string describe_exit(int code, int status) {
+  if (code == CLD_EXITED) return "exited with status " + std::to_string(status);
+  const char* abbrev = ::sigabbrev_np(status);
+  std::string name = abbrev ? std::string(" (SIG") + abbrev + ")" : std::string();
+  return std::string(code == CLD_DUMPED ? "dumped core on" : "was killed by") + " signal " + std::to_string(status) +
+         name;
+}
+
+}  // namespace cofutures::detail
