@@ -16,13 +16,14 @@
 //   smoothing=0). tqdm's default EMA over the deltas between draws jumps
 //   about when futures complete in bursts; its final line uses the overall
 //   average too, so closed bars read the same.
-// - min_interval counts from the last draw of any kind; tqdm counts from
-//   the last draw update() made (a set_description redraw does not reset
-//   it). There is no miniters: checking the clock is cheap here.
+// - There is no miniters: checking the clock is cheap here. As in tqdm,
+//   min_interval counts from the last draw update() made, so the seed's
+//   `set_description(...); update();` draws both (tqdm's refresh caveat).
 // - Display width counts code points: tqdm counts East Asian wide
 //   characters as two columns and skips ANSI escapes.
 // - Plain-lines mode (not a terminal) is ours: tqdm writes `\r` frames to
-//   files and pipes too, which floods logs.
+//   files and pipes too, which floods logs. There every line written
+//   restarts line_interval, and set_description waits for it as well.
 // - After close(), update() still counts (tqdm ignores it): n() stays
 //   truthful for callbacks that arrive late.
 
@@ -230,7 +231,10 @@ void progress_bar::update(std::size_t n) {
   m_n += n;
   if (m_closed) return;
   const auto t = now();
-  if (interval_passed(t)) draw(t, false);
+  if (interval_passed(t)) {
+    m_last_draw = t;  // set first: a throwing stream must not make every update retry
+    draw(t, false);
+  }
 }
 
 void progress_bar::set_description(std::string text, bool refresh) {
@@ -238,13 +242,20 @@ void progress_bar::set_description(std::string text, bool refresh) {
   m_options.description = std::move(text);
   if (!refresh || m_closed) return;
   const auto t = now();
-  // A log gets the new text at the next heartbeat, not one line per call.
-  if (*m_options.terminal || interval_passed(t)) draw(t, false);
+  if (*m_options.terminal) {
+    draw(t, false);  // tqdm: does not restart update()'s interval
+  } else if (interval_passed(t)) {
+    m_last_draw = t;  // a log gets the new text at the next heartbeat, not a line per call
+    draw(t, false);
+  }
 }
 
 void progress_bar::refresh() {
   std::lock_guard lock(m_mutex);  // one draw at a time, whole lines on the stream
-  if (!m_closed) draw(now(), false);
+  if (m_closed) return;
+  const auto t = now();
+  if (!*m_options.terminal) m_last_draw = t;  // the line just written is the heartbeat
+  draw(t, false);
 }
 
 void progress_bar::close() {
@@ -312,7 +323,6 @@ void progress_bar::draw(clock_type::time_point now, bool final_line) {
   } else {
     text = line + '\n';
   }
-  m_last_draw = now;  // set first: a throwing stream must not make every update retry
   m_options.out->write(text.data(), static_cast<std::streamsize>(text.size()));
   m_options.out->flush();
 }

@@ -281,6 +281,26 @@ TEST_CASE("set_description(refresh=true) draws at once; refresh=false waits for 
   CHECK(out.str() == "\rCalculated 2:  10%|#         | 1/10 [00:00<00:00,  9.09it/s]");
 }
 
+TEST_CASE("the seed's set_description + update per step: two draws, or one with refresh=false",
+          "[progress_bar]") {
+  std::ostringstream out;
+  fake_clock clock;
+  const bool refresh = GENERATE(true, false);
+  progress_bar bar(in_place(out, clock, 10));
+  for (int i = 0; i < 3; ++i) {
+    clock.advance(150ms);
+    bar.set_description("Calculated " + std::to_string(i), refresh);
+    bar.update();  // a set_description redraw does not restart the interval (tqdm)
+  }
+  std::vector<std::string> frames;
+  std::istringstream in(out.str());
+  for (std::string frame; std::getline(in, frame, '\r');) {
+    if (!frame.empty()) frames.push_back(frame);
+  }
+  CHECK(frames.size() == (refresh ? 7u : 4u));
+  CHECK(frames.back() == "Calculated 2:  30%|###       | 3/10 [00:00<00:01,  6.67it/s]");
+}
+
 TEST_CASE("terminal mode redraws in place and blanks a longer previous line", "[progress_bar]") {
   std::ostringstream out;
   fake_clock clock;

@@ -33,11 +33,12 @@ struct progress_options {
   /// Where to draw; tqdm's default is stderr. Must outlive the bar.
   std::ostream* out = &std::cerr;
   /// update() redraws only once this much time has passed since the last
-  /// draw (tqdm's mininterval, 0.1 s).
+  /// draw update() made (tqdm's mininterval, 0.1 s).
   clock_type::duration min_interval = std::chrono::milliseconds(100);
-  /// Plain-lines mode (not a terminal) writes a line at most this often, so
-  /// a log gets a heartbeat, not one line per update. The effective period
-  /// is max(min_interval, line_interval); 10 s is tqdm's maxinterval.
+  /// Plain-lines mode (not a terminal) writes a line at most this often
+  /// (counted from the last line of any kind), so a log gets a heartbeat,
+  /// not one line per update. The effective period is
+  /// max(min_interval, line_interval); 10 s is tqdm's maxinterval.
   clock_type::duration line_interval = std::chrono::seconds(10);
   /// The width of the whole line (tqdm's ncols): the bar stretches to fill
   /// it and a longer line is cut. 0: no bar, only the numbers. None: the
@@ -116,7 +117,7 @@ class progress_bar {
   progress_options m_options;  // resolved at construction: ncols, ascii, terminal, clock
   std::size_t m_n = 0;
   clock_type::time_point m_start;
-  clock_type::time_point m_last_draw;
+  clock_type::time_point m_last_draw;  // restarts the redraw interval (tqdm's last_print_t)
   std::size_t m_last_width = 0;  // columns of the previous in-place line, to erase its tail
   bool m_closed = false;
 };
