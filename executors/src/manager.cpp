@@ -7,6 +7,10 @@ namespace {
 constexpr std::size_t segment_size = 1 << 20;  // sparse until touched
 }
 
+manager::~manager() {
+  for (auto& segment : m_segments) segment->unlink();
+}
+
 process_lock manager::lock() {
   auto [segment, offset] = allocate(sizeof(pthread_mutex_t), alignof(pthread_mutex_t));
   return process_lock(std::move(segment), offset, true);

@@ -11,7 +11,6 @@
 #include <deque>
 #include <functional>
 #include <iostream>
-#include <iterator>
 #include <ranges>
 #include <sstream>
 #include <string>
@@ -33,9 +32,7 @@ namespace {
 struct fake_clock {
   std::chrono::steady_clock::time_point now{};
   void advance(std::chrono::steady_clock::duration d) { now += d; }
-  std::function<std::chrono::steady_clock::time_point()> source() {
-    return [this] { return now; };
-  }
+  std::function<std::chrono::steady_clock::time_point()> source() { return [this] { return now; }; }
 };
 
 // Plain lines, a line per draw: every update, refresh and close shows up.
@@ -62,11 +59,27 @@ progress_options in_place(std::ostringstream& out, fake_clock& clock, std::optio
           .clock = clock.source()};
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
+// The non-empty pieces of `text` between separators: lines, or frames.
+std::vector<std::string> split(const std::string& text, char separator = '\n') {
+  std::vector<std::string> pieces;
   std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
+  for (std::string piece; std::getline(in, piece, separator);) {
+    if (!piece.empty()) pieces.push_back(piece);
+  }
+  return pieces;
+}
+
+// Walks a 16-step bar from 0 to 16, comparing each rendering.
+void check_sixteen_steps(bool ascii, const std::vector<std::string>& expected) {
+  std::ostringstream out;
+  fake_clock clock;
+  auto options = every_line(out, clock, 16);
+  options.ascii = ascii;
+  progress_bar bar(std::move(options));
+  for (std::size_t n = 0; n <= 16; ++n) {
+    CHECK(bar.str() == expected[n]);
+    bar.update();
+  }
 }
 
 }  // namespace
@@ -80,12 +93,13 @@ TEST_CASE("known total renders like tqdm at 0%, 40% and 100%", "[progress_bar]")
   clock.advance(3s);
   bar.update(6);
   bar.close();
-  CHECK(lines_of(out.str()) == std::vector<std::string>{
-                                   "desc:   0%|          | 0/10 [00:00<?, ?it/s]",
-                                   "desc:  40%|####      | 4/10 [00:02<00:03,  2.00it/s]",
-                                   "desc: 100%|##########| 10/10 [00:05<00:00,  2.00it/s]",
-                                   "desc: 100%|##########| 10/10 [00:05<00:00,  2.00it/s]",
-                               });
+  const std::vector<std::string> expected = {
+      "desc:   0%|          | 0/10 [00:00<?, ?it/s]",
+      "desc:  40%|####      | 4/10 [00:02<00:03,  2.00it/s]",
+      "desc: 100%|##########| 10/10 [00:05<00:00,  2.00it/s]",  // update(6)
+      "desc: 100%|##########| 10/10 [00:05<00:00,  2.00it/s]",  // close()
+  };
+  CHECK(split(out.str()) == expected);
   CHECK(bar.n() == 10);
   CHECK(bar.total() == std::size_t{10});
   CHECK(bar.description() == "desc");
@@ -115,13 +129,7 @@ TEST_CASE("ASCII bar: partial cells use the digits 1-9, full cells '#'", "[progr
       " 88%|########7 | 14/16 [00:00<?, ?it/s]", " 94%|#########3| 15/16 [00:00<?, ?it/s]",
       "100%|##########| 16/16 [00:00<?, ?it/s]",
   };
-  std::ostringstream out;
-  fake_clock clock;
-  progress_bar bar(every_line(out, clock, 16));
-  for (std::size_t n = 0; n <= 16; ++n) {
-    CHECK(bar.str() == expected[n]);
-    bar.update();
-  }
+  check_sixteen_steps(true, expected);
 }
 
 TEST_CASE("Unicode bar uses full and partial blocks", "[progress_bar]") {
@@ -136,15 +144,9 @@ TEST_CASE("Unicode bar uses full and partial blocks", "[progress_bar]") {
       " 88%|████████▊ | 14/16 [00:00<?, ?it/s]", " 94%|█████████▍| 15/16 [00:00<?, ?it/s]",
       "100%|██████████| 16/16 [00:00<?, ?it/s]",
   };
+  check_sixteen_steps(false, expected);
   std::ostringstream out;
   fake_clock clock;
-  auto options = every_line(out, clock, 16);
-  options.ascii = false;
-  progress_bar bar(std::move(options));
-  for (std::size_t n = 0; n <= 16; ++n) {
-    CHECK(bar.str() == expected[n]);
-    bar.update();
-  }
   progress_bar seven({.total = 7, .description = "x", .out = &out, .ascii = false, .clock = clock.source()});
   clock.advance(2s);
   seven.update(3);
@@ -292,11 +294,7 @@ TEST_CASE("the seed's set_description + update per step: two draws, or one with 
     bar.set_description("Calculated " + std::to_string(i), refresh);
     bar.update();  // a set_description redraw does not restart the interval (tqdm)
   }
-  std::vector<std::string> frames;
-  std::istringstream in(out.str());
-  for (std::string frame; std::getline(in, frame, '\r');) {
-    if (!frame.empty()) frames.push_back(frame);
-  }
+  const auto frames = split(out.str(), '\r');
   CHECK(frames.size() == (refresh ? 7u : 4u));
   CHECK(frames.back() == "Calculated 2:  30%|###       | 3/10 [00:00<00:01,  6.67it/s]");
 }
@@ -331,12 +329,13 @@ TEST_CASE("plain-lines mode writes whole lines, at most once per line_interval",
   bar.close();
   CHECK(out.str().find('\r') == std::string::npos);
   CHECK(out.str().back() == '\n');
-  CHECK(lines_of(out.str()) == std::vector<std::string>{
-                                   "  0%|          | 0/30 [00:00<?, ?it/s]",
-                                   "step 8:  33%|###3      | 10/30 [00:01<00:02, 10.00it/s]",
-                                   "step 18:  67%|######6   | 20/30 [00:02<00:01, 10.00it/s]",
-                                   "step 24:  83%|########3 | 25/30 [00:02<00:00, 10.00it/s]",
-                               });
+  const std::vector<std::string> expected = {
+      "  0%|          | 0/30 [00:00<?, ?it/s]",
+      "step 8:  33%|###3      | 10/30 [00:01<00:02, 10.00it/s]",   // t = 1 s
+      "step 18:  67%|######6   | 20/30 [00:02<00:01, 10.00it/s]",  // t = 2 s
+      "step 24:  83%|########3 | 25/30 [00:02<00:00, 10.00it/s]",  // close()
+  };
+  CHECK(split(out.str()) == expected);
 }
 
 TEST_CASE("defaults for a string stream: plain lines, ASCII, no width limit", "[progress_bar]") {
@@ -406,11 +405,7 @@ TEST_CASE("concurrent update() from 4 threads counts every step", "[progress_bar
   CHECK(bar.n() == 4000);
 
   // Every frame is whole, and the counts went up by one, in order.
-  std::vector<std::string> frames;
-  std::istringstream in(out.str());
-  for (std::string frame; std::getline(in, frame, '\r');) {
-    if (!frame.empty()) frames.push_back(frame);
-  }
+  const auto frames = split(out.str(), '\r');
   REQUIRE(frames.size() == 4002);
   bool in_order = true;
   for (std::size_t k = 0; k <= 4000; ++k) {

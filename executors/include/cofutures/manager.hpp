@@ -26,6 +26,9 @@ namespace cofutures {
 class manager {
  public:
   manager() = default;
+  /// Removes the segments' names: workers can no longer attach to them;
+  /// handles in this process keep their memory mapped while they live.
+  ~manager();
   manager(const manager&) = delete;
   manager& operator=(const manager&) = delete;
 

@@ -88,6 +88,14 @@ class event_loop {
     return executor.submit(std::forward<F>(fn), std::forward<A>(args)...);
   }
 
+  /// The same for a process pool, whose functions are template arguments:
+  /// `loop.run_in_executor<&my_pi>(pool, 1, n)`.
+  template <auto Fn, class Executor, class... A>
+  auto run_in_executor(Executor& executor, A&&... args) {
+    detail::loop_binding_scope binding(m_core);
+    return executor.template submit<Fn>(std::forward<A>(args)...);
+  }
+
   /// The loop running on this thread (inside run()), or nullptr.
   static event_loop* current() noexcept;
 
