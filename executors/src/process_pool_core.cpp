@@ -96,7 +96,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
   void shutdown(bool wait, bool cancel_futures) {
     std::deque<std::unique_ptr<process_work>> cancelled;
     {
-      std::lock_guard lock(m_mutex);
+      std::lock_guard lock(m_mutex);  // the queue and the flags are shared with submitters
       m_shutdown = true;
       if (cancel_futures) cancelled.swap(m_pending);
       wake_locked();
@@ -138,7 +138,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
     asio::io_context ctx(1);
     m_guard.emplace(ctx.get_executor());
     {
-      std::lock_guard lock(m_mutex);
+      std::lock_guard lock(m_mutex);  // the manager's context is published under it
       m_ctx = &ctx;
       wake_locked();
     }
@@ -150,7 +150,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
 
   void on_wake() {
     {
-      std::lock_guard lock(m_mutex);
+      std::lock_guard lock(m_mutex);  // see wake_locked
       m_wake_posted = false;
     }
     step();
@@ -171,7 +171,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
   }
 
   bool has_pending() {
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_mutex);  // submitters push under it
     return !m_pending.empty();
   }
 
@@ -192,7 +192,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
     for (;;) {
       std::unique_ptr<process_work> work;
       {
-        std::lock_guard lock(m_mutex);
+        std::lock_guard lock(m_mutex);  // submitters push under it
         if (m_pending.empty() || !m_broken.empty()) return nullptr;
         work = std::move(m_pending.front());
         m_pending.pop_front();
@@ -307,7 +307,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
   void break_pool(const std::string& future_message, const std::string& pool_message) {
     std::deque<std::unique_ptr<process_work>> pending;
     {
-      std::lock_guard lock(m_mutex);
+      std::lock_guard lock(m_mutex);  // submitters read the flags under it
       if (m_broken.empty()) m_broken = pool_message;
       m_shutdown = true;
       pending.swap(m_pending);
@@ -324,7 +324,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
 
   void maybe_finish() {
     {
-      std::lock_guard lock(m_mutex);
+      std::lock_guard lock(m_mutex);  // submitters push under it
       if (!m_shutdown || !m_pending.empty()) return;
     }
     for (auto& [pid, w] : m_workers) {

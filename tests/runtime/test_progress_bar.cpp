@@ -103,18 +103,10 @@ TEST_CASE("known total renders like tqdm at 0%, 40% and 100%", "[progress_bar]")
   CHECK(bar.n() == 10);
   CHECK(bar.total() == std::size_t{10});
   CHECK(bar.description() == "desc");
-}
-
-TEST_CASE("no description means no prefix; a prefix ending in ': ' keeps it", "[progress_bar]") {
-  std::ostringstream out;
-  fake_clock clock;
-  progress_bar bar(every_line(out, clock, 5));
-  CHECK(bar.str() == "  0%|          | 0/5 [00:00<?, ?it/s]");
-  clock.advance(1s);
-  bar.update(2);
-  CHECK(bar.str() == " 40%|####      | 2/5 [00:01<00:01,  2.00it/s]");
-  bar.set_description("desc: ", false);
-  CHECK(bar.str() == "desc:  40%|####      | 2/5 [00:01<00:01,  2.00it/s]");
+  bar.set_description("", false);  // no description: no prefix at all
+  CHECK(bar.str() == "100%|##########| 10/10 [00:05<00:00,  2.00it/s]");
+  bar.set_description("desc: ", false);  // tqdm keeps a prefix that already ends in ": "
+  CHECK(bar.str() == "desc: 100%|##########| 10/10 [00:05<00:00,  2.00it/s]");
 }
 
 TEST_CASE("ASCII bar: partial cells use the digits 1-9, full cells '#'", "[progress_bar]") {
@@ -314,13 +306,10 @@ TEST_CASE("terminal mode redraws in place and blanks a longer previous line", "[
 TEST_CASE("plain-lines mode writes whole lines, at most once per line_interval", "[progress_bar]") {
   std::ostringstream out;
   fake_clock clock;
-  progress_bar bar({.total = 30,
-                    .out = &out,
-                    .min_interval = 100ms,
-                    .line_interval = 1s,
-                    .ascii = true,
-                    .terminal = false,
-                    .clock = clock.source()});
+  auto options = every_line(out, clock, 30);
+  options.min_interval = 100ms;
+  options.line_interval = 1s;
+  progress_bar bar(std::move(options));
   for (int i = 0; i < 25; ++i) {
     clock.advance(100ms);
     bar.update();
@@ -497,20 +486,19 @@ TEST_CASE("progress(as_completed(...), total) counts every future and closes the
   }
   SECTION("the plain total overload draws on std::cerr; an empty range closes at begin()") {
     std::ostringstream err;
-    auto* saved = std::cerr.rdbuf(err.rdbuf());
     {
+      struct restore {
+        std::streambuf* saved;
+        ~restore() { std::cerr.rdbuf(saved); }
+      } guard{std::cerr.rdbuf(err.rdbuf())};
       std::vector<cofutures::future<int>> none;
       auto wrapped = cofutures::progress(cofutures::as_completed(none), 0);
       for (auto& f : wrapped) (void)f;
       CHECK(wrapped.bar().n() == 0);
       CHECK(wrapped.bar().closed());
     }
-    std::cerr.rdbuf(saved);
     // A total of 0 renders as unknown, as in tqdm; in place or plain, the
     // text ends the same way.
     CHECK(err.str().ends_with("0it [00:00, ?it/s]\n"));
-  }
-  for (auto& p : promises) {
-    if (!p.get_future().done()) p.set_result(0);
   }
 }

@@ -87,8 +87,9 @@ class progress_bar {
   progress_bar(const progress_bar&) = delete;
   progress_bar& operator=(const progress_bar&) = delete;
 
-  /// Adds `n` to the count; redraws if min_interval (plain: line_interval)
-  /// passed since the last draw. After close() it only counts.
+  /// Adds `n` to the count; redraws if min_interval passed since the last
+  /// draw update() made (plain lines: line_interval since the last line).
+  /// After close() it only counts.
   void update(std::size_t n = 1);
   /// Sets the prefix. refresh=true redraws now (in plain-lines mode: if
   /// line_interval passed); refresh=false keeps it for the next draw, the
