@@ -275,7 +275,6 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
   void on_channel_lost(worker_connection& w, const std::string&) override {
     // The exit, which follows, tells what happened; a worker that is
     // still alive with a broken channel is of no use.
-    w.close_channel();
     if (!w.m_exit_expected) w.signal(SIGKILL);
   }
 

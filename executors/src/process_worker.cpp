@@ -8,6 +8,7 @@
 #include <cofutures/errors.hpp>
 #include <cofutures/process_worker_main.hpp>
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -175,6 +176,9 @@ void process_worker_main(int argc, char** argv) {
   // Die with the parent; and if it already died, do not serve an orphan.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != settings->parent) std::_Exit(1);
+  // A task's own child processes must not inherit the channel (they would
+  // keep it open after this worker dies).
+  ::fcntl(detail::worker_channel_fd, F_SETFD, FD_CLOEXEC);
   int status = detail::serve_worker(detail::worker_channel_fd, settings->max_tasks);
   std::fflush(nullptr);
   std::exit(status);

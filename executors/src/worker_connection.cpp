@@ -1,6 +1,7 @@
 #include "detail/worker_connection.hpp"
 
 #include <asio/buffer.hpp>
+#include <asio/post.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
@@ -8,6 +9,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 
 namespace cofutures::detail {
 
@@ -16,7 +18,8 @@ worker_connection::worker_connection(asio::io_context& ctx, launched_worker laun
       m_pid(launched.pid),
       m_channel(ctx, asio::local::stream_protocol(), launched.channel),
       m_pidfd(ctx, launched.pidfd),
-      m_events(events) {}
+      m_events(events),
+      m_drain_timer(ctx) {}
 
 worker_connection::~worker_connection() = default;
 
@@ -30,13 +33,12 @@ void worker_connection::read_header() {
   asio::async_read(m_channel, asio::buffer(m_header),
                    [self = shared_from_this()](asio::error_code ec, std::size_t) {
                      if (!self->m_channel_open) return;
-                     if (ec) return self->m_events.on_channel_lost(*self, ec.message());
+                     if (ec) return self->read_failed(ec.message());
                      frame_header h;
                      try {
                        h = parse_frame_header(self->m_header);
                      } catch (const protocol_error& e) {
-                       self->close_channel();
-                       return self->m_events.on_channel_lost(*self, e.what());
+                       return self->read_failed(e.what());
                      }
                      self->read_body(h);
                    });
@@ -46,15 +48,20 @@ void worker_connection::read_body(frame_header h) {
   m_body.resize(h.body_length);
   asio::async_read(m_channel, asio::buffer(m_body), [self = shared_from_this(), h](asio::error_code ec, std::size_t) {
     if (!self->m_channel_open) return;
-    if (ec) return self->m_events.on_channel_lost(*self, ec.message());
+    if (ec) return self->read_failed(ec.message());
     try {
       self->m_events.on_frame(*self, h.type, self->m_body);
     } catch (const protocol_error& e) {
-      self->close_channel();
-      return self->m_events.on_channel_lost(*self, e.what());
+      return self->read_failed(e.what());
     }
     if (self->m_channel_open) self->read_header();
   });
+}
+
+void worker_connection::read_failed(const std::string& reason) {
+  close_channel();
+  m_events.on_channel_lost(*this, reason);
+  if (m_exit) report_exit();  // drained: the exit can be told now
 }
 
 void worker_connection::send(std::string frame, std::shared_ptr<const std::string> payload) {
@@ -81,6 +88,17 @@ void worker_connection::close_channel() noexcept {
   asio::error_code ignored;
   m_channel.close(ignored);  // aborts the reads and writes in flight
   m_writes.clear();
+  if (m_exit) {
+    // Not from inside the caller (the pool may be iterating its workers).
+    asio::post(m_drain_timer.get_executor(), [self = shared_from_this()] { self->report_exit(); });
+  }
+}
+
+void worker_connection::report_exit() {
+  if (m_exit_reported || !m_exit) return;
+  m_exit_reported = true;
+  m_drain_timer.cancel();
+  m_events.on_exit(*this, m_exit->first, m_exit->second);
 }
 
 void worker_connection::signal(int sig) noexcept {
@@ -101,7 +119,14 @@ void worker_connection::watch_exit() {
       info.si_status = 0;
     }
     self->m_hello_timer.cancel();
-    self->m_events.on_exit(*self, info.si_code, info.si_status);
+    self->m_exit.emplace(info.si_code, info.si_status);
+    if (!self->m_channel_open) return self->report_exit();
+    // Read what it wrote before dying (end of file follows); a descendant
+    // still holding the channel must not delay the news for long.
+    self->m_drain_timer.expires_after(std::chrono::milliseconds(500));
+    self->m_drain_timer.async_wait([self](asio::error_code e) {
+      if (!e) self->report_exit();
+    });
   });
 }
 

@@ -85,6 +85,7 @@ pid_t fork_self(int child_end, long max_tasks) {
     ::fcntl(child_end, F_SETFD, 0);
   }
   ::close_range(worker_channel_fd + 1, ~0U, 0);
+  ::fcntl(worker_channel_fd, F_SETFD, FD_CLOEXEC);  // not for the tasks' own children
   int null = ::open("/dev/null", O_RDONLY);
   if (null >= 0 && null != 0) {
     ::dup2(null, 0);

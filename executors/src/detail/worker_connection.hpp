@@ -15,6 +15,8 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <string>
 
 namespace cofutures::detail {
@@ -66,8 +68,10 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
 
   void read_header();
   void read_body(frame_header h);
+  void read_failed(const std::string& reason);
   void write_next();
   void watch_exit();
+  void report_exit();
 
   pid_t m_pid;
   asio::local::stream_protocol::socket m_channel;
@@ -77,6 +81,11 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
   std::string m_body;
   std::deque<pending_write> m_writes;
   bool m_channel_open = true;
+  // The exit is reported only after the channel is drained: a worker's last
+  // words (a result, an initializer failure) arrive before its death.
+  std::optional<std::pair<int, int>> m_exit;  // si_code, si_status once reaped
+  bool m_exit_reported = false;
+  asio::steady_timer m_drain_timer;
 };
 
 }  // namespace cofutures::detail

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace cofutures::detail {
@@ -46,22 +47,24 @@ struct task_name_override {};
 template <auto Fn>
 concept has_task_name_override = requires { task_name_override<Fn>::value; };
 
-/// Fn's task name: the explicit one, else its qualified name as the
-/// compiler spells it (parent and workers are the same executable, so they
-/// agree).
+/// Carries a function as a type: its (Itanium-mangled, demangled) type
+/// name spells the function with its template arguments in every compiler.
+template <auto Fn>
+struct task_tag {};
+
+/// The function named by a task_tag's type_info ("ns::fn", "ns::f<3>").
+std::string task_name_from_tag(const std::type_info& tag);
+
+/// Fn's task name: the explicit one, else its qualified name (parent and
+/// workers are the same executable, so they agree).
 template <auto Fn>
 std::string_view task_name_of() {
-  if constexpr (has_task_name_override<Fn>) return task_name_override<Fn>::value;
-  // "... [with auto Fn = ns::fn; ...]" (GCC) or "... [Fn = &ns::fn]" (clang).
-  static const std::string name = [] {
-    std::string_view s = __PRETTY_FUNCTION__;
-    auto start = s.find("Fn = ");
-    auto end = s.find_first_of(";]", start);
-    std::string n(s.substr(start + 5, end - start - 5));
-    if (!n.empty() && n.front() == '&') n.erase(0, 1);
-    return n;
-  }();
-  return name;
+  if constexpr (has_task_name_override<Fn>) {
+    return task_name_override<Fn>::value;
+  } else {
+    static const std::string name = task_name_from_tag(typeid(task_tag<Fn>));
+    return name;
+  }
 }
 
 template <auto Fn>

@@ -1,0 +1,291 @@
+#include <cofutures/process_pool_executor.hpp>
+
+#include <cofutures/errors.hpp>
+#include <cofutures/future.hpp>
+#include <cofutures/process_pool_options.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <typeinfo>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#ifndef NO_GUARD_PROGRAM
+#error "the build must define NO_GUARD_PROGRAM as the path of tests/support/no_guard_program"
+#endif
+
+extern char** environ;
+
+using namespace std::chrono_literals;
+using cofutures::broken_process_pool;
+using cofutures::future;
+using cofutures::process_pool_executor;
+using cofutures::process_pool_options;
+using Catch::Matchers::Contains;
+using Catch::Matchers::Message;
+
+namespace crash_tasks {
+
+int current_pid() { return static_cast<int>(::getpid()); }
+
+// How a worker dies: 0 abort, 1 exit(3), 2 a segfault.
+int die(int how) {
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);  // no core files, and "killed by", not "dumped core on"
+  if (how == 0) std::abort();
+  if (how == 1) std::exit(3);
+  // SIG_DFL first: a sanitizer's SEGV handler would turn the signal into an exit status.
+  std::signal(SIGSEGV, SIG_DFL);
+  std::raise(SIGSEGV);
+  return -1;
+}
+
+// Writes this worker's pid into the FIFO at `path` (the test's proof that
+// the task is running), then stays busy for `ms`.
+int report_then_sleep(std::string path, int ms) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  pid_t pid = ::getpid();
+  if (fd >= 0) {
+    (void)!::write(fd, &pid, sizeof pid);
+    ::close(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return static_cast<int>(pid);
+}
+
+void failing_init(std::string what) { throw std::runtime_error(what); }
+
+}  // namespace crash_tasks
+
+using namespace crash_tasks;
+
+namespace {
+
+constexpr auto hang_guard = 5s;        // a failure must not hang the suite
+constexpr auto detection_bound = 1s;   // a dead worker is noticed through its pidfd, at once
+const std::string pool_broken = "A child process terminated abruptly, the process pool is not usable anymore";
+
+// A FIFO that worker tasks write their pid into once they run. The test
+// keeps a write end open itself, so reads never see end-of-file between
+// writers and poll does not spin.
+class ready_fifo {
+ public:
+  ready_fifo() : m_path("/tmp/cofutures-crash-" + std::to_string(::getpid()) + "-" + std::to_string(s_made++)) {
+    ::unlink(m_path.c_str());  // left by a crashed run with our pid
+    REQUIRE(::mkfifo(m_path.c_str(), 0600) == 0);
+    m_read = ::open(m_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    m_write = ::open(m_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    REQUIRE((m_read >= 0 && m_write >= 0));
+  }
+  ~ready_fifo() { ::close(m_read), ::close(m_write), ::unlink(m_path.c_str()); }
+  ready_fifo(const ready_fifo&) = delete;
+  ready_fifo& operator=(const ready_fifo&) = delete;
+
+  const std::string& path() const { return m_path; }
+
+  // The next worker pid written, or -1 after the hang guard. A write of
+  // at most PIPE_BUF bytes is atomic: one read gets the whole pid.
+  pid_t wait_pid() {
+    pollfd pfd{m_read, POLLIN, 0};
+    pid_t pid = -1;
+    auto guard_ms = static_cast<int>(std::chrono::milliseconds(hang_guard).count());
+    if (::poll(&pfd, 1, guard_ms) == 1 && ::read(m_read, &pid, sizeof pid) == sizeof pid) return pid;
+    return -1;
+  }
+
+ private:
+  static inline int s_made = 0;
+  std::string m_path;
+  int m_read = -1, m_write = -1;
+};
+
+// The what() of the exception f fails with, which must be exactly E.
+template <class E, class F>
+std::string failure_of(const F& f) {
+  try {
+    (void)f.result(hang_guard);
+  } catch (const E& e) {
+    CHECK(std::string(typeid(e).name()) == typeid(E).name());
+    return e.what();
+  }
+  FAIL("the future did not fail");
+  return {};
+}
+
+std::chrono::steady_clock::duration since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::steady_clock::now() - t;
+}
+
+auto names_worker(pid_t pid) { return Contains("(worker process " + std::to_string(pid) + " "); }
+
+// A task that kills its worker: the future names the worker and how it
+// died, quickly, and the pool refuses later work.
+void check_task_death(int how, const std::string& death) {
+  process_pool_executor pool(1);
+  auto pid = pool.submit<&current_pid>().result(hang_guard);  // the worker has started serving
+  auto start = std::chrono::steady_clock::now();
+  auto message = failure_of<broken_process_pool>(pool.submit<&die>(how));
+  CHECK(since(start) < detection_bound);
+  CHECK_THAT(message, Contains("terminated abruptly") && names_worker(pid) && Contains(death));
+  REQUIRE_THROWS_MATCHES(pool.submit<&current_pid>(), broken_process_pool, Message(pool_broken));
+}
+
+// Runs `path` with stdout and stderr into one pipe: its exit status (or -1
+// when it did not finish within `bound`, after killing it) and its output.
+std::pair<int, std::string> run_program(const char* path, std::chrono::milliseconds bound) {
+  int out[2];
+  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+  char* argv[] = {const_cast<char*>(path), nullptr};
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, path, &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  REQUIRE(rc == 0);
+  // End of file once the program and every process it started are gone.
+  std::string output;
+  auto deadline = std::chrono::steady_clock::now() + bound;
+  bool finished = false;
+  while (!finished) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd pfd{out[0], POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[4096];
+    auto n = ::read(out[0], buf, sizeof buf);
+    if (n > 0) output.append(buf, static_cast<std::size_t>(n));
+    else finished = true;
+  }
+  ::close(out[0]);
+  if (!finished) ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!finished || !WIFEXITED(status)) return {-1, output};
+  return {WEXITSTATUS(status), output};
+}
+
+}  // namespace
+
+TEST_CASE("SIGKILL of a worker running a task fails it with broken_process_pool", "[process_crash]") {
+  ready_fifo ready;
+  process_pool_executor pool(1);
+  auto f = pool.submit<&report_then_sleep>(ready.path(), 5000);
+  auto pid = ready.wait_pid();
+  REQUIRE(pid > 0);
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(::kill(pid, SIGKILL) == 0);
+  auto message = failure_of<broken_process_pool>(f);
+  CHECK(since(start) < detection_bound);
+  CHECK_THAT(message, Contains("terminated abruptly") && names_worker(pid) &&
+                          Contains("was killed by signal 9 (SIGKILL)"));
+  REQUIRE_THROWS_MATCHES(pool.submit<&current_pid>(), broken_process_pool, Message(pool_broken));
+}
+
+TEST_CASE("std::abort in a task is reported as SIGABRT", "[process_crash]") {
+  check_task_death(0, "was killed by signal 6 (SIGABRT)");
+}
+
+TEST_CASE("std::exit(3) in a task is reported as exit status 3", "[process_crash]") {
+  check_task_death(1, "exited with status 3");
+}
+
+TEST_CASE("a segfault in a task is reported as SIGSEGV", "[process_crash]") {
+  check_task_death(2, "was killed by signal 11 (SIGSEGV)");
+}
+
+TEST_CASE("a worker killed while another is busy fails every running and pending future", "[process_crash]") {
+  ready_fifo ready;
+  process_pool_executor pool(2);
+  std::vector<future<int>> fs;
+  fs.push_back(pool.submit<&report_then_sleep>(ready.path(), 5000));
+  fs.push_back(pool.submit<&report_then_sleep>(ready.path(), 5000));
+  fs.push_back(pool.submit<&current_pid>());  // pending: both workers are busy
+  fs.push_back(pool.submit<&current_pid>());
+  auto victim = ready.wait_pid();
+  REQUIRE(victim > 0);
+  REQUIRE(ready.wait_pid() > 0);  // the other worker is busy too
+  REQUIRE(::kill(victim, SIGKILL) == 0);
+
+  std::vector<std::exception_ptr> errors;
+  for (auto& f : fs) {
+    CHECK_THAT(failure_of<broken_process_pool>(f), names_worker(victim) && Contains("SIGKILL"));
+    errors.push_back(f.exception());
+  }
+  // Each future has an exception object of its own (Python raises a fresh one per future).
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    for (std::size_t j = i + 1; j < errors.size(); ++j) CHECK(errors[i] != errors[j]);
+  }
+  REQUIRE_THROWS_MATCHES(pool.submit<&current_pid>(), broken_process_pool, Message(pool_broken));
+}
+
+TEST_CASE("a crash after shutdown(wait=false) still fails the running future", "[process_crash]") {
+  ready_fifo ready;
+  auto start = std::chrono::steady_clock::now();
+  {
+    process_pool_executor pool(1);
+    auto f = pool.submit<&report_then_sleep>(ready.path(), 5000);
+    auto pid = ready.wait_pid();
+    REQUIRE(pid > 0);
+    pool.shutdown(false);
+    start = std::chrono::steady_clock::now();
+    REQUIRE(::kill(pid, SIGKILL) == 0);
+    CHECK_THAT(failure_of<broken_process_pool>(f), names_worker(pid) && Contains("SIGKILL"));
+    // Broken wins over shut down, as in Python's submit.
+    REQUIRE_THROWS_MATCHES(pool.submit<&current_pid>(), broken_process_pool, Message(pool_broken));
+  }  // the destructor must not wait for the dead worker's 5 s task
+  CHECK(since(start) < detection_bound);
+}
+
+// The worker sends its initializer's failure and exits at once: the
+// failure must be read before the exit is acted on.
+TEST_CASE("an initializer that throws breaks the pool", "[process_crash]") {
+  process_pool_executor pool(
+      process_pool_options{.max_workers = 1, .initializer = cofutures::initializer<&failing_init>("init exploded")});
+  auto f = pool.submit<&current_pid>();
+  CHECK_THAT(failure_of<broken_process_pool>(f), Contains("initializer") && Contains("init exploded"));
+  REQUIRE_THROWS_MATCHES(pool.submit<&current_pid>(), broken_process_pool,
+                         Message("A process pool initializer failed, the process pool is not usable anymore "
+                                 "(std::runtime_error: init exploded)"));
+}
+
+TEST_CASE("a worker killed between tasks breaks the pool (PyMOTW)", "[process_crash]") {
+  process_pool_executor pool;
+  auto pid = pool.submit<&current_pid>().result(hang_guard);
+  REQUIRE(::kill(pid, SIGHUP) == 0);
+  auto start = std::chrono::steady_clock::now();
+  // The pool may or may not have seen the death when we submit again:
+  // either submit throws, or the task it queued fails.
+  try {
+    auto f = pool.submit<&current_pid>();
+    CHECK_THAT(failure_of<broken_process_pool>(f), names_worker(pid) && Contains("(SIGHUP)"));
+  } catch (const broken_process_pool& e) {
+    CHECK(std::string(e.what()) == pool_broken);
+  }
+  CHECK(since(start) < detection_bound);
+}
+
+TEST_CASE("a program without process_worker_main fails with an error naming it", "[process_crash]") {
+  auto [status, output] = run_program(NO_GUARD_PROGRAM, 10s);
+  INFO(output);
+  CHECK(status == 1);  // finished (no hang, no endless workers); its task failed
+  CHECK_THAT(output, Contains("process_worker_main"));
+  CHECK_THAT(output, Contains("no_guard_program: worker process"));  // the pool's error reached main
+}
