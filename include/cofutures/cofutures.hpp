@@ -4,4 +4,5 @@
 /// asyncio side of it, in C++20 on an Asio event loop.
 
 #include <cofutures/executors.hpp>
+#include <cofutures/net.hpp>
 #include <cofutures/runtime.hpp>

@@ -1,0 +1,50 @@
+#pragma once
+// One request as a libcurl easy handle: options from the http_request,
+// the write/header/progress callbacks, and the http_response (or
+// http_error) built at the end. Shared by http_client and fetch().
+
+#include <cofutures/http_error.hpp>
+#include <cofutures/http_request.hpp>
+
+#include <curl/curl.h>
+
+#include <exception>
+#include <string>
+
+namespace cofutures::detail {
+
+/// curl_global_init, once per process.
+void ensure_curl_initialized();
+
+class easy_transfer {
+ public:
+  /// @throws http_error if libcurl refuses an option.
+  explicit easy_transfer(http_request request, const std::string& user_agent = "cofutures/0.1");
+  ~easy_transfer();
+  easy_transfer(const easy_transfer&) = delete;
+  easy_transfer& operator=(const easy_transfer&) = delete;
+
+  CURL* handle() const noexcept { return m_easy; }
+  const http_request& request() const noexcept { return m_request; }
+  bool paused() const noexcept { return m_paused; }
+  void unpause();
+
+  /// The outcome once curl reports `code` for the transfer: the response,
+  /// or (returned as an exception) an http_error / a callback's exception.
+  std::exception_ptr finish(CURLcode code, http_response& response);
+
+ private:
+  static size_t on_write(char* data, size_t size, size_t count, void* self);
+  static size_t on_header(char* data, size_t size, size_t count, void* self);
+  static int on_progress(void* self, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+
+  http_request m_request;
+  CURL* m_easy = nullptr;
+  curl_slist* m_headers = nullptr;
+  char m_error[CURL_ERROR_SIZE] = {};
+  http_response m_response;
+  std::exception_ptr m_callback_error;  // from on_chunk / on_progress
+  bool m_paused = false;
+};
+
+}  // namespace cofutures::detail

@@ -1,0 +1,323 @@
+// http_client's engine: libcurl's multi_socket API on an Asio strand.
+// libcurl says which sockets to watch (socket callback) and when to time
+// out (timer callback); Asio waits and calls back into curl. Rules kept
+// (libtorrent's curl_pool approach): every fd curl reports is watched by a
+// non-owning stream_descriptor, released (never closed) when curl drops
+// it; curl is never called from inside one of its own callbacks; finished
+// transfers are collected with curl_multi_info_read outside callbacks; wait
+// handlers own what they touch (shared_ptr), never raw pointers into
+// state curl can remove.
+
+#include <cofutures/detail/http_client_core.hpp>
+#include <cofutures/errors.hpp>
+#include <cofutures/event_loop.hpp>
+#include <cofutures/http_client.hpp>
+
+#include "detail/easy_transfer.hpp"
+
+#include <asio/error.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+
+#include <curl/curl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <unordered_map>
+
+namespace cofutures {
+
+http_client::http_client() : http_client(http_client_options{}) {}
+
+http_client::http_client(const http_client_options& options) {
+  auto* loop = event_loop::current();
+  if (loop == nullptr) {
+    throw invalid_state_error("http_client() needs a running event_loop; pass an executor instead");
+  }
+  m_core = detail::make_http_client_core(loop->get_executor(), options);
+}
+
+namespace detail {
+namespace {
+
+// One socket curl asked us to watch.
+struct socket_watch {
+  socket_watch(const asio::any_io_executor& ex, curl_socket_t fd) : descriptor(ex, fd), fd(fd) {}
+  asio::posix::stream_descriptor descriptor;  // non-owning: release(), never close
+  curl_socket_t fd;
+  int wanted = 0;        // CURL_POLL_IN / OUT bits
+  bool reading = false;  // a wait_read is in flight
+  bool writing = false;
+  bool removed = false;  // curl dropped it: late handlers must not call curl for it
+};
+
+}  // namespace
+
+class http_client_core : public std::enable_shared_from_this<http_client_core> {
+ public:
+  http_client_core(asio::any_io_executor executor, const http_client_options& options)
+      : m_strand(asio::make_strand(std::move(executor))),
+        m_timer(m_strand),
+        m_user_agent(options.user_agent),
+        m_multiplex(options.multiplex) {
+    ensure_curl_initialized();
+    m_multi = curl_multi_init();
+    if (!m_multi) throw error("curl_multi_init failed");
+    curl_multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, &http_client_core::on_socket);
+    curl_multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &http_client_core::on_timer);
+    curl_multi_setopt(m_multi, CURLMOPT_TIMERDATA, this);
+    curl_multi_setopt(m_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, options.max_total_connections);
+    curl_multi_setopt(m_multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
+    curl_multi_setopt(m_multi, CURLMOPT_PIPELINING, options.multiplex ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
+  }
+
+  ~http_client_core() { close(); }
+
+  asio::any_io_executor executor() const { return m_strand; }
+  std::uint64_t next_id() noexcept { return m_next_id.fetch_add(1, std::memory_order_relaxed); }  // relaxed: unique ids only
+
+  // --- on the strand ----------------------------------------------------
+
+  void add(std::uint64_t id, http_request request, std::unique_ptr<http_completion> completion) {
+    if (m_closed) return completion->complete(closed_error(request.url), {});
+    std::unique_ptr<easy_transfer> easy;
+    try {
+      easy = std::make_unique<easy_transfer>(std::move(request), m_user_agent);
+    } catch (...) {
+      return completion->complete(std::current_exception(), {});
+    }
+    CURL* h = easy->handle();
+    // Closing through us: the watch is released before the fd can be reused.
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, &http_client_core::on_close_socket);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, this);
+    if (m_multiplex) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+    std::weak_ptr<http_client_core> weak = shared_from_this();
+    easy->request().control->attach([weak, id] {
+      if (auto core = weak.lock()) asio::post(core->m_strand, [core, id] { core->resume(id); });
+    });
+    if (auto rc = curl_multi_add_handle(m_multi, h); rc != CURLM_OK) {
+      auto url = easy->request().url;
+      return completion->complete(
+          std::make_exception_ptr(http_error(make_curl_error(CURLE_FAILED_INIT), url, curl_multi_strerror(rc))), {});
+    }
+    m_by_handle[h] = id;
+    m_transfers.emplace(id, active{std::move(easy), std::move(completion)});
+  }
+
+  void cancel(std::uint64_t id) {
+    auto it = m_transfers.find(id);
+    if (it == m_transfers.end()) return;  // already finished: its completion is on its way
+    auto a = std::move(it->second);
+    m_transfers.erase(it);
+    remove(*a.easy);
+    auto url = a.easy->request().url;
+    a.completion->complete(std::make_exception_ptr(http_error(asio::error::operation_aborted, url, "request cancelled")),
+                           {});
+  }
+
+  void resume(std::uint64_t id) {
+    if (auto it = m_transfers.find(id); it != m_transfers.end()) {
+      it->second.easy->unpause();
+      collect_finished();
+    }
+  }
+
+  void close() noexcept {
+    if (m_closed) return;
+    m_closed = true;
+    auto transfers = std::move(m_transfers);
+    m_transfers.clear();
+    for (auto& [id, a] : transfers) {
+      remove(*a.easy);
+      a.completion->complete(closed_error(a.easy->request().url), {});
+    }
+    transfers.clear();  // curl_easy_cleanup: sockets close through on_close_socket
+    for (auto& [fd, w] : m_sockets) forget(*w);
+    m_sockets.clear();
+    m_timer.cancel();
+    if (m_multi) curl_multi_cleanup(m_multi);
+    m_multi = nullptr;
+  }
+
+ private:
+  struct active {
+    std::unique_ptr<easy_transfer> easy;
+    std::unique_ptr<http_completion> completion;
+  };
+
+  static std::exception_ptr closed_error(const std::string& url) {
+    return std::make_exception_ptr(
+        http_error(asio::error::operation_aborted, url, "the http_client was destroyed with the request in flight"));
+  }
+
+  void remove(easy_transfer& easy) {
+    m_by_handle.erase(easy.handle());
+    if (m_multi) curl_multi_remove_handle(m_multi, easy.handle());
+  }
+
+  // curl -> us: which events a socket needs. Only bookkeeping and Asio
+  // waits here: no curl calls (we are inside curl).
+  static int on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) {
+    static_cast<http_client_core*>(self)->watch(fd, what);
+    return 0;
+  }
+
+  void watch(curl_socket_t fd, int what) {
+    if (what == CURL_POLL_REMOVE) {
+      if (auto it = m_sockets.find(fd); it != m_sockets.end()) {
+        forget(*it->second);
+        m_sockets.erase(it);
+      }
+      return;
+    }
+    auto& w = m_sockets[fd];
+    if (!w) w = std::make_shared<socket_watch>(m_strand, fd);
+    w->wanted = what;
+    arm(w);
+  }
+
+  static void forget(socket_watch& w) noexcept {
+    w.removed = true;
+    asio::error_code ignored;
+    w.descriptor.cancel(ignored);
+    (void)w.descriptor.release();  // the fd is curl's: never closed by us
+  }
+
+  static int on_close_socket(void* self, curl_socket_t fd) {
+    auto& core = *static_cast<http_client_core*>(self);
+    if (auto it = core.m_sockets.find(fd); it != core.m_sockets.end()) {
+      forget(*it->second);
+      core.m_sockets.erase(it);
+    }
+    return ::close(fd);
+  }
+
+  void arm(const std::shared_ptr<socket_watch>& w) {
+    if ((w->wanted & CURL_POLL_IN) && !w->reading) {
+      w->reading = true;
+      w->descriptor.async_wait(asio::posix::stream_descriptor::wait_read,
+                               [self = shared_from_this(), w](asio::error_code ec) {
+                                 w->reading = false;
+                                 self->on_ready(w, CURL_CSELECT_IN, ec);
+                               });
+    }
+    if ((w->wanted & CURL_POLL_OUT) && !w->writing) {
+      w->writing = true;
+      w->descriptor.async_wait(asio::posix::stream_descriptor::wait_write,
+                               [self = shared_from_this(), w](asio::error_code ec) {
+                                 w->writing = false;
+                                 self->on_ready(w, CURL_CSELECT_OUT, ec);
+                               });
+    }
+  }
+
+  void on_ready(const std::shared_ptr<socket_watch>& w, int event, asio::error_code ec) {
+    if (m_closed || w->removed || ec == asio::error::operation_aborted) return;
+    socket_action(w->fd, ec ? CURL_CSELECT_ERR : event);
+    if (!w->removed) arm(w);  // still wanted: wait again
+  }
+
+  // curl -> us: when to call back with CURL_SOCKET_TIMEOUT (-1: never).
+  static int on_timer(CURLM*, long timeout_ms, void* self) {
+    auto& core = *static_cast<http_client_core*>(self);
+    if (timeout_ms < 0) {
+      core.m_timer.cancel();
+      return 0;
+    }
+    // Even for 0 ms: the timer posts, so curl is called after it returns.
+    core.m_timer.expires_after(std::chrono::milliseconds(timeout_ms));
+    core.m_timer.async_wait([self = core.shared_from_this()](asio::error_code ec) {
+      if (!ec && !self->m_closed) self->socket_action(CURL_SOCKET_TIMEOUT, 0);
+    });
+    return 0;
+  }
+
+  void socket_action(curl_socket_t fd, int events) {
+    int running = 0;
+    curl_multi_socket_action(m_multi, fd, events, &running);
+    collect_finished();
+  }
+
+  void collect_finished() {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(m_multi, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      auto code = msg->data.result;
+      auto h = msg->easy_handle;  // msg is invalid after remove_handle
+      auto by = m_by_handle.find(h);
+      if (by == m_by_handle.end()) continue;
+      auto it = m_transfers.find(by->second);
+      auto a = std::move(it->second);
+      m_transfers.erase(it);
+      remove(*a.easy);
+      http_response response;
+      auto e = a.easy->finish(code, response);
+      a.completion->complete(e, std::move(response));
+    }
+  }
+
+  asio::strand<asio::any_io_executor> m_strand;
+  asio::steady_timer m_timer;
+  std::string m_user_agent;
+  bool m_multiplex;
+  CURLM* m_multi = nullptr;
+  bool m_closed = false;
+  std::atomic<std::uint64_t> m_next_id{1};
+  // Strand only.
+  std::unordered_map<std::uint64_t, active> m_transfers;
+  std::unordered_map<CURL*, std::uint64_t> m_by_handle;
+  std::unordered_map<curl_socket_t, std::shared_ptr<socket_watch>> m_sockets;
+};
+
+std::shared_ptr<http_client_core> make_http_client_core(asio::any_io_executor executor,
+                                                        const http_client_options& options) {
+  return std::make_shared<http_client_core>(std::move(executor), options);
+}
+
+void validate_request(const http_request& request) {
+  ensure_curl_initialized();
+  CURLU* u = curl_url();
+  auto rc = curl_url_set(u, CURLUPART_URL, request.url.c_str(), 0);
+  char* scheme = nullptr;
+  if (rc == CURLUE_OK) curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+  std::string s = scheme ? scheme : "";
+  curl_free(scheme);
+  curl_url_cleanup(u);
+  if (rc != CURLUE_OK) {
+    throw http_error(make_curl_error(CURLE_URL_MALFORMAT), request.url,
+                     std::string("malformed URL: ") + curl_url_strerror(rc));
+  }
+  if (s != "http" && s != "https") {
+    throw http_error(make_curl_error(CURLE_UNSUPPORTED_PROTOCOL), request.url,
+                     "unsupported URL scheme '" + s + "' (http and https only)");
+  }
+  if (request.method.empty()) {
+    throw http_error(make_curl_error(CURLE_BAD_FUNCTION_ARGUMENT), request.url, "empty HTTP method");
+  }
+}
+
+std::uint64_t next_request_id(http_client_core& core) noexcept { return core.next_id(); }
+
+void start_request(const std::shared_ptr<http_client_core>& core, std::uint64_t id, http_request request,
+                   std::unique_ptr<http_completion> completion) {
+  // Posted, even from the client's own thread: this may run inside a curl
+  // callback (on_chunk starting another request), where curl must not be called.
+  asio::post(core->executor(), [core, id, request = std::move(request), completion = std::move(completion)]() mutable {
+    core->add(id, std::move(request), std::move(completion));
+  });
+}
+
+void cancel_request(const std::weak_ptr<http_client_core>& weak, std::uint64_t id) {
+  if (auto core = weak.lock()) asio::post(core->executor(), [core, id] { core->cancel(id); });
+}
+
+void close_client(http_client_core& core) noexcept { core.close(); }
+
+asio::any_io_executor client_executor(const http_client_core& core) { return core.executor(); }
+
+}  // namespace detail
+}  // namespace cofutures
