@@ -7,8 +7,9 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CTEST := ctest --output-on-failure -j $(JOBS)
 export TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1
+export UBSAN_OPTIONS ?= print_stacktrace=1 halt_on_error=1
 
-.PHONY: all deps build test demo bench cmake-test meson-test consumer-test tsan-test clean
+.PHONY: all deps build test demo bench cmake-test meson-test consumer-test tsan-test asan-test clean
 
 all: build
 
@@ -21,8 +22,8 @@ $(BUILD)/cmake/build.ninja: | deps
 build: $(BUILD)/cmake/build.ninja
 	cmake --build $(BUILD)/cmake -j $(JOBS)
 
-test: cmake-test meson-test consumer-test tsan-test
-	@echo "make test: CMake, meson, consumers and ThreadSanitizer all passed"
+test: cmake-test meson-test consumer-test tsan-test asan-test
+	@echo "make test: CMake, meson, consumers, ThreadSanitizer and AddressSanitizer all passed"
 
 cmake-test: build
 	$(CTEST) --test-dir $(BUILD)/cmake
@@ -41,10 +42,18 @@ consumer-test: build meson-test
 $(BUILD)/tsan/build.ninja: | deps
 	cmake -S . -B $(BUILD)/tsan -G Ninja -DCOFUTURES_SANITIZER=thread -DCOFUTURES_BUILD_EXAMPLES=OFF
 
-# The concurrency tests (runtime and executors) under ThreadSanitizer.
+# The concurrency tests (runtime, executors, net) under ThreadSanitizer.
 tsan-test: $(BUILD)/tsan/build.ninja
 	cmake --build $(BUILD)/tsan -j $(JOBS)
-	$(CTEST) --test-dir $(BUILD)/tsan -L 'runtime|executors'
+	$(CTEST) --test-dir $(BUILD)/tsan -L 'runtime|executors|net'
+
+$(BUILD)/asan/build.ninja: | deps
+	cmake -S . -B $(BUILD)/asan -G Ninja -DCOFUTURES_SANITIZER=address -DCOFUTURES_BUILD_EXAMPLES=OFF
+
+# Every test under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan-test: $(BUILD)/asan/build.ninja
+	cmake --build $(BUILD)/asan -j $(JOBS)
+	$(CTEST) --test-dir $(BUILD)/asan
 
 demo: build
 	@scripts/demo $(BUILD)/cmake

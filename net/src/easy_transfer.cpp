@@ -50,7 +50,11 @@ easy_transfer::easy_transfer(http_request request, const std::string& user_agent
   if (r.method != "GET" && r.method != "HEAD" && r.method != "POST") {
     set(m_easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
   }
-  for (auto& [name, value] : r.headers) m_headers = curl_slist_append(m_headers, (name + ": " + value).c_str());
+  for (auto& [name, value] : r.headers) {
+    // curl drops "Name:" (it means "remove this header"); "Name;" sends it empty.
+    auto line = value.empty() ? name + ";" : name + ": " + value;
+    m_headers = curl_slist_append(m_headers, line.c_str());
+  }
   if (m_headers) set(m_easy, CURLOPT_HTTPHEADER, m_headers);
   set(m_easy, CURLOPT_FOLLOWLOCATION, r.follow_redirects ? 1L : 0L);
   set(m_easy, CURLOPT_MAXREDIRS, r.max_redirects);

@@ -94,7 +94,9 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
     // Closing through us: the watch is released before the fd can be reused.
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, &http_client_core::on_close_socket);
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, this);
-    if (m_multiplex) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+    // Waiting for a connection to multiplex on pays only over TLS (HTTP/2 via
+    // ALPN); for plain http it would queue requests behind one connection.
+    if (m_multiplex && easy->request().url.starts_with("https:")) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
     std::weak_ptr<http_client_core> weak = shared_from_this();
     easy->request().control->attach([weak, id] {
       if (auto core = weak.lock()) asio::post(core->m_strand, [core, id] { core->resume(id); });

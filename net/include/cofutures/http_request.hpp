@@ -82,7 +82,8 @@ struct http_request {
   std::function<void(const http_progress&)> on_progress{};
   /// Streaming: the body goes here, chunk by chunk, instead of into the
   /// response. Return false to pause the transfer (backpressure) until
-  /// `control->resume()`. An exception thrown here fails the request.
+  /// `control->resume()`; the refused chunk is delivered again after the
+  /// resume. An exception thrown here fails the request.
   std::function<bool(std::string_view chunk)> on_chunk{};
   /// Keep a copy to resume a paused transfer.
   std::shared_ptr<http_transfer_control> control = std::make_shared<http_transfer_control>();
