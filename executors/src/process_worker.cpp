@@ -162,6 +162,19 @@ int serve_worker(int fd, long max_tasks) noexcept {
 
 }  // namespace detail
 
+namespace detail {
+
+void worker_signal_dispositions() noexcept {
+  // A terminal's Ctrl-C reaches the whole process group: the parent decides
+  // what stops a worker (terminate_workers on its interrupt, or PDEATHSIG).
+  ::signal(SIGINT, SIG_IGN);
+  // terminate_workers' SIGTERM must end the worker, even when forked from a
+  // parent whose event loop had a handler installed.
+  ::signal(SIGTERM, SIG_DFL);
+}
+
+}  // namespace detail
+
 void process_worker_main(int argc, char** argv) {
   if (argc > 0 && argv && argv[0]) detail::g_argv0 = argv[0];
   const char* env = std::getenv(detail::worker_env_name);
@@ -176,6 +189,7 @@ void process_worker_main(int argc, char** argv) {
   // Die with the parent; and if it already died, do not serve an orphan.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != settings->parent) std::_Exit(1);
+  detail::worker_signal_dispositions();
   // A task's own child processes must not inherit the channel (they would
   // keep it open after this worker dies).
   ::fcntl(detail::worker_channel_fd, F_SETFD, FD_CLOEXEC);

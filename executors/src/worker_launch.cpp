@@ -92,6 +92,7 @@ pid_t fork_self(int child_end, long max_tasks) {
     ::close(null);
   }
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  worker_signal_dispositions();
   int status = serve_worker(worker_channel_fd, max_tasks);
   std::fflush(nullptr);
   ::_exit(status);

@@ -3,7 +3,14 @@
 #include <cofutures/detail/default_executor.hpp>
 #include <cofutures/event_loop.hpp>
 
+#include <cofutures/detail/interrupt_hooks.hpp>
+#include <cofutures/keyboard_interrupt.hpp>
+
+#include <asio/signal_set.hpp>
 #include <asio/system_executor.hpp>
+
+#include <csignal>
+#include <optional>
 
 namespace cofutures {
 namespace {
@@ -39,7 +46,8 @@ asio::any_io_executor default_completion_executor() noexcept {
 
 }  // namespace detail
 
-event_loop::event_loop() : m_core(std::make_shared<detail::loop_core>(m_ctx)) {}
+event_loop::event_loop(event_loop_options options)
+    : m_options(options), m_core(std::make_shared<detail::loop_core>(m_ctx)) {}
 
 event_loop::~event_loop() {
   running_scope scope(this);
@@ -74,11 +82,35 @@ void event_loop::run_until_done(const any_future& main) {
   running_scope scope(this);
   // Bound to this loop, so the callback runs here and stops run() below.
   main.add_done_callback([this](const any_future&) { m_ctx.stop(); });
+  std::optional<asio::signal_set> signals;
+  if (m_options.handle_signals) {
+    signals.emplace(m_ctx, SIGINT, SIGTERM);
+    signals->async_wait([this, main, &signals](const std::error_code& ec, int signal_number) {
+      if (ec) return;  // aborted: run() is over and `signals` may be gone
+      // Unregistered, SIGINT and SIGTERM have their default action again:
+      // a second Ctrl-C ends the process at once.
+      signals->clear();
+      on_signal(main, signal_number);
+    });
+  }
+  m_interrupted_by = 0;
   m_ctx.restart();
   m_ctx.run();
+  signals.reset();
+  if (m_interrupted_by != 0) throw keyboard_interrupt(std::exchange(m_interrupted_by, 0));
   if (!main.done()) {
     throw error("event_loop ran out of work before the main coroutine completed");
   }
+}
+
+void event_loop::on_signal(const any_future& main, int signal_number) {
+  m_interrupted_by = signal_number;
+  // Queued work is cancelled and worker processes told to go, so that
+  // nothing main awaits keeps it from unwinding.
+  detail::run_interrupt_hooks();
+  // Cancel the coroutine, not its future: run() returns once main has
+  // unwound (its handlers and destructors ran), as in asyncio.run.
+  if (auto task = m_tasks.find(main.state_ptr().get())) task->emit_cancel();
 }
 
 namespace detail {
@@ -108,6 +140,14 @@ void task_registry::remove(task_control& task) {
 std::vector<std::shared_ptr<task_control>> task_registry::snapshot() const {
   std::lock_guard lock(m_mutex);  // the destructor reads while tasks may still finish
   return {m_tasks.begin(), m_tasks.end()};
+}
+
+std::shared_ptr<task_control> task_registry::find(const state_base* st) const {
+  std::lock_guard lock(m_mutex);  // tasks finish on the loop thread, spawn on any
+  for (auto& task : m_tasks) {
+    if (task->completes(st)) return task;
+  }
+  return nullptr;
 }
 
 bool task_registry::empty() const {

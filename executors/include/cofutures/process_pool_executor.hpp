@@ -3,6 +3,7 @@
 /// process_pool_executor: Python's concurrent.futures.ProcessPoolExecutor,
 /// running C++ functions in worker processes.
 
+#include <cofutures/detail/interrupt_hooks.hpp>
 #include <cofutures/detail/chunked_map.hpp>
 #include <cofutures/detail/map_args.hpp>
 #include <cofutures/detail/process_pool_core.hpp>
@@ -173,6 +174,12 @@ class process_pool_executor {
   }
 
   std::shared_ptr<detail::process_pool_core> m_core;
+  // Ctrl-C on a signal-handling loop: cancel what is queued and stop the
+  // workers (Python's workers get the terminal's SIGINT too). Weak: the hook
+  // may run on the loop thread while this executor is being destroyed.
+  detail::interrupt_hook m_on_interrupt{[core = std::weak_ptr(m_core)] {
+    if (auto c = core.lock()) detail::force_shutdown(*c, SIGTERM);
+  }};
 };
 
 }  // namespace cofutures

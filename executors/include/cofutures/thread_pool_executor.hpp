@@ -2,6 +2,7 @@
 /// @file thread_pool_executor.hpp
 /// thread_pool_executor: Python's concurrent.futures.ThreadPoolExecutor.
 
+#include <cofutures/detail/interrupt_hooks.hpp>
 #include <cofutures/detail/map_args.hpp>
 #include <cofutures/detail/map_range.hpp>
 #include <cofutures/detail/thread_pool_core.hpp>
@@ -78,6 +79,11 @@ class thread_pool_executor {
 
  private:
   std::shared_ptr<detail::thread_pool_core> m_core;
+  // Ctrl-C on a signal-handling loop: cancel what is queued. Weak: the hook
+  // may run on the loop thread while this executor is being destroyed.
+  detail::interrupt_hook m_on_interrupt{[core = std::weak_ptr(m_core)] {
+    if (auto c = core.lock()) detail::shutdown(*c, false, true);
+  }};
 };
 
 }  // namespace cofutures

@@ -26,6 +26,16 @@
 
 namespace cofutures {
 
+/// How an event_loop behaves; designated initializers: `{.handle_signals = true}`.
+struct event_loop_options {
+  /// asyncio.run's Ctrl-C handling while run() runs: the first SIGINT or
+  /// SIGTERM cancels the main coroutine and shuts down every executor in the
+  /// process with cancel_futures (process pools also terminate their
+  /// workers); once main has unwound, run() throws keyboard_interrupt. A
+  /// second signal ends the process at once (the default disposition).
+  bool handle_signals = false;
+};
+
 /// One loop per thread that runs it. Construct it anywhere; run() drives it
 /// on the calling thread until the main coroutine completes.
 ///
@@ -35,7 +45,7 @@ class event_loop {
  public:
   using executor_type = asio::io_context::executor_type;
 
-  event_loop();
+  explicit event_loop(event_loop_options options = {});
   /// Cancels the tasks spawned on this loop that are still pending, runs
   /// the loop until they have unwound (asyncio.run's clean-up), then closes
   /// it: later callbacks of futures bound to it run on their completing
@@ -47,7 +57,8 @@ class event_loop {
   /// Runs the loop on this thread until `main` completes (asyncio's
   /// run_until_complete); other tasks stay suspended until the next run.
   /// @returns main's value. @throws what main threw; invalid_state_error if
-  /// a loop is already running on this thread.
+  /// a loop is already running on this thread; keyboard_interrupt if a
+  /// signal interrupted it (options.handle_signals).
   template <class T>
   T run(asio::awaitable<T> main) {
     auto f = spawn(std::move(main));
@@ -124,16 +135,21 @@ class event_loop {
   };
 
   void run_until_done(const any_future& main);
+  void on_signal(const any_future& main, int signal_number);
 
+  event_loop_options m_options;
+  int m_interrupted_by = 0;  // the signal that interrupted the current run(), on the loop thread
   asio::io_context m_ctx{1};  // concurrency hint 1: one thread runs it
   std::shared_ptr<detail::loop_core> m_core;
   detail::task_registry m_tasks;
 };
 
-/// asyncio.run: runs `main` on a fresh event_loop and returns its value.
+/// asyncio.run: runs `main` on a fresh event_loop, with Ctrl-C handling
+/// (event_loop_options::handle_signals), and returns its value.
+/// @throws what main threw; keyboard_interrupt after SIGINT or SIGTERM.
 template <class T>
 T run(asio::awaitable<T> main) {
-  event_loop loop;
+  event_loop loop({.handle_signals = true});
   return loop.run(std::move(main));
 }
 

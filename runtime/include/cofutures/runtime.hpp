@@ -10,6 +10,7 @@
 #include <cofutures/event_loop.hpp>
 #include <cofutures/future.hpp>
 #include <cofutures/gather.hpp>
+#include <cofutures/keyboard_interrupt.hpp>
 #include <cofutures/progress.hpp>
 #include <cofutures/progress_bar.hpp>
 #include <cofutures/promise.hpp>

@@ -30,5 +30,7 @@ const std::string& program_argv0() noexcept;
 /// Runs the worker protocol on `fd` until told to stop; returns the exit
 /// status for the process. (Also the body of a forked worker.)
 int serve_worker(int fd, long max_tasks) noexcept;
+/// A worker ignores SIGINT and dies of SIGTERM (see process_worker.cpp).
+void worker_signal_dispositions() noexcept;
 
 }  // namespace cofutures::detail

@@ -15,7 +15,9 @@ namespace cofutures::detail {
 
 class task_control {
  public:
-  explicit task_control(std::weak_ptr<state_base> st) : m_state(std::move(st)) {}
+  explicit task_control(std::weak_ptr<state_base> st) : m_id(st.lock().get()), m_state(std::move(st)) {}
+  /// Whether this is the task completing `st` (identity only; never dereferenced).
+  bool completes(const state_base* st) const noexcept { return m_id == st; }
   asio::cancellation_slot slot() { return m_signal.slot(); }
   /// On the loop thread only (cancellation signals are not thread-safe).
   void emit_cancel() { m_signal.emit(asio::cancellation_type::terminal); }
@@ -25,6 +27,7 @@ class task_control {
   }
 
  private:
+  const state_base* m_id;
   asio::cancellation_signal m_signal;
   std::weak_ptr<state_base> m_state;
 };
@@ -34,6 +37,8 @@ class task_registry {
   std::shared_ptr<task_control> add(std::weak_ptr<state_base> st);
   void remove(task_control& task);
   std::vector<std::shared_ptr<task_control>> snapshot() const;
+  /// The unfinished task completing `st`, or nullptr.
+  std::shared_ptr<task_control> find(const state_base* st) const;
   bool empty() const;
 
  private:
