@@ -9,6 +9,7 @@
 #include <cofutures/errors.hpp>
 #include <cofutures/thread_name.hpp>
 
+#include "detail/wire_messages.hpp"
 #include "detail/worker_connection.hpp"
 
 #include <asio/executor_work_guard.hpp>
@@ -27,6 +28,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 #include <vector>
 
 namespace cofutures::detail {
@@ -243,33 +245,37 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
   }
 
   void on_frame(worker_connection& w, frame_type type, std::string_view body) override {
-    frame_reader r(body);
-    switch (type) {
-      case frame_type::hello:
-        if (r.i32() != w.pid()) throw protocol_error("hello from the wrong process");
-        w.m_said_hello = true;
-        w.m_hello_timer.cancel();
-        return;
-      case frame_type::result:
-      case frame_type::error: {
-        auto id = r.u64();
-        if (!w.m_current || w.m_current->m_id != id) throw protocol_error("reply for a task the worker was not given");
-        auto work = std::move(w.m_current);
-        if (type == frame_type::result) work->deliver(r.rest());
-        else work->fail(rebuild_exception(read_exception(r)));
-        if (m_max_tasks > 0 && ++w.m_tasks_done >= m_max_tasks) w.m_exit_expected = true;  // it exits now
-        step();
-        return;
-      }
-      case frame_type::init_failed: {
-        auto info = read_exception(r);
-        break_pool("A worker's initializer failed (" + info.type_name + ": " + info.what + ")",
-                   "A process pool initializer failed, the process pool is not usable anymore (" + info.type_name +
-                       ": " + info.what + ")");
-        return;
-      }
-      default: throw protocol_error("unexpected frame type from a worker");
-    }
+    std::visit([&](const auto& m) { on_message(w, m); }, parse_worker_message(type, body));
+  }
+
+  void on_message(worker_connection& w, const hello_message& m) {
+    if (m.pid != w.pid()) throw protocol_error("hello from the wrong process");
+    w.m_said_hello = true;
+    w.m_hello_timer.cancel();
+  }
+
+  void on_message(worker_connection& w, const result_message& m) {
+    take_reply(w, m.id)->deliver(m.result);
+    step();
+  }
+
+  void on_message(worker_connection& w, const error_message& m) {
+    take_reply(w, m.id)->fail(rebuild_exception(m.error));
+    step();
+  }
+
+  void on_message(worker_connection&, const init_failed_message& m) {
+    auto& info = m.error;
+    break_pool("A worker's initializer failed (" + info.type_name + ": " + info.what + ")",
+               "A process pool initializer failed, the process pool is not usable anymore (" + info.type_name + ": " +
+                   info.what + ")");
+  }
+
+  // The task a reply is for, which the worker no longer runs.
+  std::unique_ptr<process_work> take_reply(worker_connection& w, std::uint64_t id) {
+    if (!w.m_current || w.m_current->m_id != id) throw protocol_error("reply for a task the worker was not given");
+    if (m_max_tasks > 0 && ++w.m_tasks_done >= m_max_tasks) w.m_exit_expected = true;  // it exits now
+    return std::move(w.m_current);
   }
 
   void on_channel_lost(worker_connection& w, const std::string&) override {

@@ -1,6 +1,9 @@
 // The worker process: process_worker_main's serve loop. Plain blocking
 // reads and writes on the channel; one task at a time.
 
+#include "detail/frame_decoder.hpp"
+#include "detail/wire_messages.hpp"
+
 #include <cofutures/detail/remote_exception.hpp>
 #include <cofutures/detail/task_registry.hpp>
 #include <cofutures/detail/wire.hpp>
@@ -18,7 +21,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <variant>
 
 namespace cofutures {
 namespace detail {
@@ -27,20 +32,7 @@ namespace {
 std::string g_argv0;           // written once by process_worker_main, before any thread
 bool g_entered_guard = false;  // likewise
 
-// Reads exactly n bytes; false on end of file (the parent is gone).
-bool read_exact(int fd, char* p, std::size_t n) {
-  while (n > 0) {
-    auto got = ::read(fd, p, n);
-    if (got == 0) return false;
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += got;
-    n -= static_cast<std::size_t>(got);
-  }
-  return true;
-}
+constexpr std::size_t read_chunk = 64 * 1024;  // bytes per read(); the buffer grows as frames need
 
 // Writes a frame (header + fields) and an optional payload after it.
 bool write_all(int fd, std::string_view frame, std::string_view payload = {}) {
@@ -87,58 +79,61 @@ bool run_task(std::string_view name, std::string_view args, std::string& result,
   }
 }
 
+// The next frame from the parent; nullopt when the parent is gone.
+std::optional<frame> next_frame(int fd, frame_decoder& decoder) {
+  for (;;) {
+    if (auto f = decoder.next()) return f;
+    auto room = decoder.prepare(read_chunk);
+    auto got = ::read(fd, room.data(), room.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return std::nullopt;
+    decoder.commit(static_cast<std::size_t>(got));
+  }
+}
+
+// Runs a task and sends its result or error.
+bool answer_task(int fd, const task_message& task) {
+  std::string result;
+  exception_info failure;
+  std::string frame;
+  if (run_task(task.name, task.arguments, result, failure)) {
+    frame = frame_writer(frame_type::result).u64(task.id).finish(result.size());
+  } else {
+    frame_writer w(frame_type::error);
+    w.u64(task.id);
+    write_exception(w, failure);
+    frame = std::move(w).finish();
+    result.clear();
+  }
+  return write_all(fd, frame, result);
+}
+
+// Runs the initializer; false (after telling the parent) if it failed.
+bool run_initializer(int fd, const init_message& init) {
+  std::string ignored;
+  exception_info failure;
+  if (run_task(init.name, init.arguments, ignored, failure)) return true;
+  frame_writer w(frame_type::init_failed);
+  write_exception(w, failure);
+  write_all(fd, std::move(w).finish());
+  return false;
+}
+
 int serve(int fd, long max_tasks) {
   if (!write_all(fd, frame_writer(frame_type::hello).i32(static_cast<std::int32_t>(::getpid())).finish())) return 1;
   long done = 0;
-  std::string body;
-  for (;;) {
-    char header[frame_header_size];
-    if (!read_exact(fd, header, sizeof header)) return 0;  // parent gone
-    auto h = parse_frame_header(header);
-    body.resize(h.body_length);
-    if (!read_exact(fd, body.data(), body.size())) return 0;
-    frame_reader r(body);
-    switch (h.type) {
-      case frame_type::shutdown: return 0;
-      case frame_type::init: {
-        auto name = r.str();
-        auto args = r.rest();
-        std::string ignored;
-        exception_info failure;
-        if (!run_task(name, args, ignored, failure)) {
-          frame_writer w(frame_type::init_failed);
-          write_exception(w, failure);
-          write_all(fd, std::move(w).finish());
-          return 1;
-        }
-        break;
-      }
-      case frame_type::task: {
-        auto id = r.u64();
-        auto name = r.str();
-        auto args = r.rest();
-        std::string result;
-        exception_info failure;
-        bool ok = run_task(name, args, result, failure);
-        std::string frame;
-        if (ok) {
-          frame = frame_writer(frame_type::result).u64(id).finish(result.size());
-        } else {
-          frame_writer w(frame_type::error);
-          w.u64(id);
-          write_exception(w, failure);
-          frame = std::move(w).finish();
-          result.clear();
-        }
-        if (!write_all(fd, frame, result)) return 0;
-        if (max_tasks > 0 && ++done >= max_tasks) return 0;  // recycled: the parent starts another
-        break;
-      }
-      default:
-        throw protocol_error("unexpected frame type " + std::to_string(static_cast<int>(h.type)) +
-                             " from the parent");
+  frame_decoder decoder;
+  while (auto f = next_frame(fd, decoder)) {
+    auto message = parse_parent_message(f->type, f->body);  // f->body lives until the next read
+    if (std::holds_alternative<shutdown_message>(message)) return 0;
+    if (auto* init = std::get_if<init_message>(&message)) {
+      if (!run_initializer(fd, *init)) return 1;
+      continue;
     }
+    if (!answer_task(fd, std::get<task_message>(message))) return 0;
+    if (max_tasks > 0 && ++done >= max_tasks) return 0;  // recycled: the parent starts another
   }
+  return 0;  // parent gone
 }
 
 }  // namespace

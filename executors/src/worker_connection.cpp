@@ -2,7 +2,6 @@
 
 #include <asio/buffer.hpp>
 #include <asio/post.hpp>
-#include <asio/read.hpp>
 #include <asio/write.hpp>
 
 #include <sys/wait.h>
@@ -24,37 +23,27 @@ worker_connection::worker_connection(asio::io_context& ctx, launched_worker laun
 worker_connection::~worker_connection() = default;
 
 void worker_connection::start() {
-  read_header();
+  read_frames();
   watch_exit();
 }
 
-void worker_connection::read_header() {
+void worker_connection::read_frames() {
+  constexpr std::size_t chunk = 64 * 1024;  // per read; the buffer grows as frames need
   // Handlers hold the connection: it lives until its last operation ends.
-  asio::async_read(m_channel, asio::buffer(m_header),
-                   [self = shared_from_this()](asio::error_code ec, std::size_t) {
-                     if (!self->m_channel_open) return;
-                     if (ec) return self->read_failed(ec.message());
-                     frame_header h;
-                     try {
-                       h = parse_frame_header(self->m_header);
-                     } catch (const protocol_error& e) {
-                       return self->read_failed(e.what());
-                     }
-                     self->read_body(h);
-                   });
-}
-
-void worker_connection::read_body(frame_header h) {
-  m_body.resize(h.body_length);
-  asio::async_read(m_channel, asio::buffer(m_body), [self = shared_from_this(), h](asio::error_code ec, std::size_t) {
+  asio::mutable_buffer room(m_decoder.prepare(chunk).data(), chunk);
+  m_channel.async_read_some(room, [self = shared_from_this()](asio::error_code ec, std::size_t n) {
     if (!self->m_channel_open) return;
     if (ec) return self->read_failed(ec.message());
+    self->m_decoder.commit(n);
     try {
-      self->m_events.on_frame(*self, h.type, self->m_body);
+      while (auto f = self->m_decoder.next()) {
+        self->m_events.on_frame(*self, f->type, f->body);
+        if (!self->m_channel_open) return;
+      }
     } catch (const protocol_error& e) {
       return self->read_failed(e.what());
     }
-    if (self->m_channel_open) self->read_header();
+    self->read_frames();
   });
 }
 

@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <unordered_map>
@@ -72,6 +73,10 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
     curl_multi_setopt(m_multi, CURLMOPT_TIMERDATA, this);
     curl_multi_setopt(m_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, options.max_total_connections);
     curl_multi_setopt(m_multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
+    // curl's default idle-connection cache is 4 per easy handle in the multi:
+    // between one request finishing and the next being added it shrinks and
+    // closes connections that would have been reused.
+    curl_multi_setopt(m_multi, CURLMOPT_MAXCONNECTS, std::max(options.max_total_connections, 64L));
     curl_multi_setopt(m_multi, CURLMOPT_PIPELINING, options.multiplex ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
   }
 

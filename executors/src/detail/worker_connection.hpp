@@ -3,6 +3,7 @@
 // read in a loop, writes queued), its pidfd (readable when it exits) and
 // the bookkeeping the pool keeps for it. Used on the manager thread only.
 
+#include "frame_decoder.hpp"
 #include "worker_launch.hpp"
 
 #include <cofutures/detail/process_work.hpp>
@@ -66,8 +67,7 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
     std::shared_ptr<const std::string> payload;
   };
 
-  void read_header();
-  void read_body(frame_header h);
+  void read_frames();
   void read_failed(const std::string& reason);
   void write_next();
   void watch_exit();
@@ -77,8 +77,7 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
   asio::local::stream_protocol::socket m_channel;
   asio::posix::stream_descriptor m_pidfd;
   worker_events& m_events;
-  char m_header[frame_header_size] = {};
-  std::string m_body;
+  frame_decoder m_decoder;
   std::deque<pending_write> m_writes;
   bool m_channel_open = true;
   // The exit is reported only after the channel is drained: a worker's last

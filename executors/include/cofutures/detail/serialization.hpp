@@ -32,6 +32,28 @@
 
 namespace cofutures::detail {
 
+/// The source a deserialize_into on this thread reads, or nullptr outside
+/// one (see the SizeTag epilogue below).
+inline thread_local const std::streambuf* t_decoding = nullptr;
+
+class bytes_source;
+std::ptrdiff_t bytes_left(const bytes_source& source) noexcept;
+
+}  // namespace cofutures::detail
+
+namespace cereal {
+
+/// Runs after a container's element count is read and before the container
+/// is sized for it: a count larger than the bytes left cannot be genuine
+/// (every element takes at least a byte, empty classes aside), and must not
+/// make a worker or the parent allocate what a corrupt frame says.
+template <class T>
+void epilogue(BinaryInputArchive&, const SizeTag<T>& tag);
+
+}  // namespace cereal
+
+namespace cofutures::detail {
+
 template <class T>
 inline constexpr bool is_serializable_v =
     cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
@@ -70,7 +92,10 @@ class bytes_source final : public std::streambuf {
     auto* p = const_cast<char*>(bytes.data());  // read-only use: get area only
     setg(p, p, p + bytes.size());
   }
+  std::ptrdiff_t left() const noexcept { return egptr() - gptr(); }
 };
+
+inline std::ptrdiff_t bytes_left(const bytes_source& source) noexcept { return source.left(); }
 
 /// Appends the cereal encoding of values to out.
 template <class... T>
@@ -96,6 +121,11 @@ template <class... T>
 void deserialize_into(std::string_view bytes, T&... values) {
   if constexpr (sizeof...(T) > 0) {
     bytes_source source(bytes);
+    // Nested decodes (a type's load calling deserialize) restore the outer one.
+    struct scope {
+      const std::streambuf* previous;
+      ~scope() { t_decoding = previous; }
+    } restore{std::exchange(t_decoding, &source)};
     std::istream is(&source);
     cereal::BinaryInputArchive archive(is);
     archive(values...);
@@ -110,3 +140,14 @@ T deserialize(std::string_view bytes) {
 }
 
 }  // namespace cofutures::detail
+
+template <class T>
+void cereal::epilogue(BinaryInputArchive&, const SizeTag<T>& tag) {
+  auto* source = static_cast<const cofutures::detail::bytes_source*>(cofutures::detail::t_decoding);
+  if (source == nullptr) return;  // a cereal archive of the program's own, not ours
+  auto left = cofutures::detail::bytes_left(*source);
+  if (static_cast<unsigned long long>(tag.size) > static_cast<unsigned long long>(left)) {
+    throw Exception("corrupt data: a container of " + std::to_string(tag.size) + " elements in " +
+                    std::to_string(left) + " remaining bytes");
+  }
+}
