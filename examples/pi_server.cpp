@@ -219,10 +219,11 @@ awaitable<clock_type::time_point> completion_time(cf::future<cf::http_response> 
   co_return clock_type::now();
 }
 
-// --demo: a client on the same loop asks for pi, then for /health while pi
-// computes. Each /health must be answered before the /pi response arrives.
+// --demo: a client on the same loop asks for pi, then for /health every
+// 20 ms while pi computes. Each /health must be answered at once, well
+// before the /pi response arrives.
 awaitable<bool> demo(cf::event_loop& loop, pi_server& server, long n) {
-  constexpr int health_requests = 5;
+  constexpr int min_health_requests = 3;
   auto serving = loop.spawn(server.serve());
   bool responsive = false;
   {
@@ -235,7 +236,7 @@ awaitable<bool> demo(cf::event_loop& loop, pi_server& server, long n) {
     auto pi_done = loop.spawn(completion_time(pi));
     std::vector<timed_response> health;
     asio::steady_timer pace(loop.get_executor());
-    for (int i = 0; i < health_requests; ++i) {
+    for (int i = 0; i < 1000 && !pi.done(); ++i) {
       // A probe every 20 ms, as a monitor would; the check below does not
       // depend on it: it compares real timestamps.
       pace.expires_after(std::chrono::milliseconds(i == 0 ? 0 : 20));
@@ -255,7 +256,8 @@ awaitable<bool> demo(cf::event_loop& loop, pi_server& server, long n) {
     for (const auto& h : health) {
       if (h.response.status == 200 && h.started > pi_started && h.finished < pi_finished) ++during;
     }
-    responsive = during == health_requests;
+    // Only the last probe may straddle the /pi response.
+    responsive = during >= min_health_requests && during + 1 >= static_cast<int>(health.size());
     std::cout << "health answered " << during << " times while /pi was computing: " << (responsive ? "yes" : "no")
               << std::endl;
   }  // the client closes its kept-alive connections
@@ -270,7 +272,7 @@ int main(int argc, char** argv) {
   cf::process_worker_main(argc, argv);  // if __name__ == '__main__':
   bool demo_mode = false;
   unsigned short port = 0;
-  long n = 100'000'000;  // about 0.3 s on two cores
+  long n = 500'000'000;  // about 0.4 s on two idle cores
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--demo") == 0) {
       demo_mode = true;
