@@ -9,7 +9,7 @@ CTEST := ctest --output-on-failure -j $(JOBS)
 export TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1
 export UBSAN_OPTIONS ?= print_stacktrace=1 halt_on_error=1
 
-.PHONY: all deps build test demo bench cmake-test meson-test consumer-test tsan-test asan-test fuzz clean
+.PHONY: all deps build test demo bench cmake-test meson-test consumer-test tsan-test asan-test fuzz soak clean
 
 all: build
 
@@ -73,6 +73,11 @@ fuzz: $(BUILD)/fuzz/build.ninja
 	    corpus-$$side > fuzz-$$side.log 2>&1) || { tail -40 $(BUILD)/fuzz/fuzz-$$side.log; exit 1; }; \
 	  echo "fuzz_$${side}_channel: $$(grep -E '^Done' $(BUILD)/fuzz/fuzz-$$side.log)"; \
 	done
+
+# The full soak (issue 7): 100,000 futures with faults, 10,000 HTTP requests
+# with fault routes; `make test` runs a short one (ctest soak_short).
+soak: build
+	$(BUILD)/cmake/tests/soak --futures 100000 --http 10000
 
 demo: export URLS ?=
 demo: build

@@ -81,7 +81,8 @@ class http_client {
       auto id = detail::next_request_id(*m_core);
       std::weak_ptr<detail::http_client_core> weak = m_core;
       auto completion = std::make_unique<detail::http_completion_op<std::decay_t<Handler>>>(
-          std::forward<Handler>(handler), [weak, id] { detail::cancel_request(weak, id); });
+          std::forward<Handler>(handler), [weak, id] { detail::cancel_request(weak, id); },
+          detail::client_executor(*m_core));
       detail::start_request(m_core, id, std::move(request), std::move(completion));
     }
   };

@@ -38,9 +38,11 @@ class http_completion_op final : public http_completion {
 
  public:
   /// `cancel` is called (on the handler's thread) when the slot emits.
-  http_completion_op(Handler handler, std::function<void()> cancel)
+  /// A handler without an associated executor completes on `io_executor`,
+  /// the client's (Asio's rule for I/O objects).
+  http_completion_op(Handler handler, std::function<void()> cancel, const asio::any_io_executor& io_executor)
       : m_handler(std::move(handler)),
-        m_work(asio::prefer(asio::get_associated_executor(m_handler, default_completion_executor()),
+        m_work(asio::prefer(asio::get_associated_executor(m_handler, io_executor),
                             asio::execution::outstanding_work.tracked)) {
     auto slot = asio::get_associated_cancellation_slot(m_handler);
     if (slot.is_connected()) {
