@@ -4,9 +4,9 @@
 #include <cofutures/event_loop.hpp>
 
 #include <cofutures/detail/interrupt_hooks.hpp>
+#include "detail/signal_watch.hpp"
 #include <cofutures/keyboard_interrupt.hpp>
 
-#include <asio/signal_set.hpp>
 #include <asio/system_executor.hpp>
 
 #include <csignal>
@@ -82,18 +82,18 @@ void event_loop::run_until_done(const any_future& main) {
   running_scope scope(this);
   // Bound to this loop, so the callback runs here and stops run() below.
   main.add_done_callback([this](const any_future&) { m_ctx.stop(); });
-  std::optional<asio::signal_set> signals;
+  m_interrupted_by = 0;
+  std::optional<detail::signal_watch> signals;
   if (m_options.handle_signals) {
-    signals.emplace(m_ctx, SIGINT, SIGTERM);
-    signals->async_wait([this, main, &signals](const std::error_code& ec, int signal_number) {
-      if (ec) return;  // aborted: run() is over and `signals` may be gone
-      // Unregistered, SIGINT and SIGTERM have their default action again:
-      // a second Ctrl-C ends the process at once.
-      signals->clear();
-      on_signal(main, signal_number);
+    auto generation = ++m_run_generation;
+    signals.emplace([this, main, generation](int signal_number) {
+      // From the watch thread to the loop thread; a signal that arrives as
+      // this run() ends is dropped there (generation), not carried over.
+      m_core->try_post([this, main, generation, signal_number] {
+        if (generation == m_run_generation && !main.done()) on_signal(main, signal_number);
+      });
     });
   }
-  m_interrupted_by = 0;
   m_ctx.restart();
   m_ctx.run();
   signals.reset();

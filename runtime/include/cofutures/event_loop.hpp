@@ -139,6 +139,7 @@ class event_loop {
 
   event_loop_options m_options;
   int m_interrupted_by = 0;  // the signal that interrupted the current run(), on the loop thread
+  unsigned m_run_generation = 0;  // which run() a signal was meant for (loop thread only)
   asio::io_context m_ctx{1};  // concurrency hint 1: one thread runs it
   std::shared_ptr<detail::loop_core> m_core;
   detail::task_registry m_tasks;
