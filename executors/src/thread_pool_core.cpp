@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -28,6 +29,20 @@ std::size_t checked_max_workers(const std::optional<long>& requested) {
     throw std::invalid_argument("max_workers must be greater than 0 (got " + std::to_string(*requested) + ")");
   }
   return static_cast<std::size_t>(*requested);
+}
+
+// How long a worker that ran out of work keeps looking before it parks: a
+// coroutine awaiting task after task submits the next one a few
+// microseconds after the last completed, which then costs no futex wake-up
+// on either side. Bounded, so an idle pool costs nothing.
+constexpr auto spin_budget = std::chrono::microseconds(50);
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
 }
 
 std::string what_of(std::exception_ptr e) {
@@ -56,6 +71,8 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     if (!m_broken.empty()) throw broken_thread_pool(m_broken);
     if (m_shutdown) throw invalid_state_error("cannot schedule new futures after shutdown");
     push_locked(task.release());
+    // relaxed: spinning workers only use it as a hint; they take m_mutex.
+    m_queued.fetch_add(1, std::memory_order_relaxed);
     // relaxed: read and written under m_mutex here; workers' decrements
     // only make this count smaller, which at worst starts no thread.
     auto outstanding = m_outstanding.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -70,7 +87,10 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     {
       std::lock_guard lock(m_mutex);  // the shutdown flag and the queue change together
       m_shutdown = true;
-      if (cancel_futures) cancelled = std::exchange(m_head, nullptr), m_tail = nullptr;
+      if (cancel_futures) {
+        cancelled = std::exchange(m_head, nullptr), m_tail = nullptr;
+        m_queued.store(0, std::memory_order_relaxed);  // a hint, see enqueue
+      }
       m_cv.notify_all();  // idle workers see the shutdown and exit
     }
     while (cancelled != nullptr) {
@@ -97,6 +117,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
   }
 
   pool_task* pop_locked() noexcept {
+    m_queued.fetch_sub(1, std::memory_order_relaxed);  // a hint, see enqueue
     pool_task* task = m_head;
     m_head = task->m_next;
     if (!m_head) m_tail = nullptr;
@@ -122,15 +143,30 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     }
     for (;;) {
       std::unique_ptr<pool_task> task;
+      spin_for_work();
       {
         std::unique_lock lock(m_mutex);  // queue, idle count and shutdown flag are one state
-        ++m_idle;
-        m_cv.wait(lock, [this] { return m_head != nullptr || m_shutdown; });
-        --m_idle;
+        if (m_head == nullptr && !m_shutdown) {
+          ++m_idle;
+          m_cv.wait(lock, [this] { return m_head != nullptr || m_shutdown; });
+          --m_idle;
+        }
         if (m_head == nullptr) return;  // shut down and nothing left to do
         task.reset(pop_locked());
       }
       task->run(m_outstanding);
+    }
+  }
+
+  // Returns when work is queued or the spin budget is spent.
+  void spin_for_work() const noexcept {
+    auto until = std::chrono::steady_clock::now() + spin_budget;
+    for (;;) {
+      for (int i = 0; i < 64; ++i) {
+        if (m_queued.load(std::memory_order_relaxed) != 0) return;  // relaxed: a hint, see enqueue
+        cpu_relax();
+      }
+      if (std::chrono::steady_clock::now() >= until) return;
     }
   }
 
@@ -144,6 +180,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
       message = m_broken;
       queued = std::exchange(m_head, nullptr);
       m_tail = nullptr;
+      m_queued.store(0, std::memory_order_relaxed);  // a hint, see enqueue
     }
     while (queued != nullptr) {
       std::unique_ptr<pool_task> task(queued);
@@ -182,6 +219,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
   bool m_shutdown = false;
   std::string m_broken;  // non-empty once an initializer failed
   std::atomic<std::size_t> m_outstanding{0};  // queued or running, not yet returned
+  std::atomic<std::size_t> m_queued{0};       // tasks in the queue, for spinning workers
   std::mutex m_join_mutex;
 };
 
