@@ -49,13 +49,31 @@ chunk_result_t<task_result_t<Fn>> run_chunk(std::vector<task_args_t<Fn>> chunk) 
   return results;
 }
 
+template <class... T>
+constexpr void check_all_serializable(std::tuple<T...>*) {
+  (check_serializable<T>(), ...);
+}
+
+template <class... T>
+constexpr bool all_serializable(std::tuple<T...>*) {
+  return (is_serializable_v<T> && ...);
+}
+
 template <auto Fn>
 constexpr void check_task_types() {
   static_assert(std::is_pointer_v<decltype(Fn)> && std::is_function_v<std::remove_pointer_t<decltype(Fn)>>,
                 "process pools run plain functions: pass &function (no lambdas, no member functions)");
-  std::apply([](auto... a) { (check_serializable<decltype(a)>(), ...); }, task_args_t<Fn>{});
+  check_all_serializable(static_cast<task_args_t<Fn>*>(nullptr));
   if constexpr (!std::is_void_v<task_result_t<Fn>>) check_serializable<task_result_t<Fn>>();
 }
+
+/// Whether Fn's parameters and result can cross the process boundary (when
+/// not, submit compiles no serialization code: the static_assert above is
+/// then the only error the user sees).
+template <auto Fn>
+inline constexpr bool task_types_serializable =
+    all_serializable(static_cast<task_args_t<Fn>*>(nullptr)) &&
+    (std::is_void_v<task_result_t<Fn>> || is_serializable_v<task_result_t<Fn>>);
 
 }  // namespace detail
 
@@ -92,14 +110,18 @@ class process_pool_executor {
     detail::check_task_types<Fn>();
     static_assert(std::is_constructible_v<detail::task_args_t<Fn>, A&&...>,
                   "submit's arguments do not match the task function's parameters");
-    (void)detail::task_registration<Fn>::registered;  // instantiated: registered in every process
-    detail::check_accepting(*m_core);
-    return submit_encoded<detail::task_result_t<Fn>>(detail::task_name_of<Fn>(), [&] {
-      detail::task_args_t<Fn> converted(std::forward<A>(args)...);
-      std::string bytes;
-      std::apply([&](const auto&... a) { detail::serialize_into(bytes, a...); }, converted);
-      return bytes;
-    });
+    if constexpr (detail::task_types_serializable<Fn>) {
+      (void)detail::task_registration<Fn>::registered;  // instantiated: registered in every process
+      detail::check_accepting(*m_core);
+      return submit_encoded<detail::task_result_t<Fn>>(detail::task_name_of<Fn>(), [&] {
+        detail::task_args_t<Fn> converted(std::forward<A>(args)...);
+        std::string bytes;
+        std::apply([&](const auto&... a) { detail::serialize_into(bytes, a...); }, converted);
+        return bytes;
+      });
+    } else {
+      return {};  // not reached: check_task_types failed to compile
+    }
   }
 
   /// Executor.map: Fn over the zipped ranges in chunks of chunksize per
