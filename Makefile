@@ -6,7 +6,7 @@ SHELL := /bin/bash
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CTEST := ctest --output-on-failure -j $(JOBS)
-export TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1
+export TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp
 export UBSAN_OPTIONS ?= print_stacktrace=1 halt_on_error=1
 
 .PHONY: all deps build test demo bench cmake-test meson-test consumer-test tsan-test asan-test fuzz soak clean

@@ -289,6 +289,7 @@ int main(int argc, char** argv) {
   auto o = parse(argc, argv);
   std::mt19937 rng(o.seed);
   auto fds = open_fds();
+  auto threads_before = threads();  // 1, or 2 with a sanitizer's own background thread
   auto started = std::chrono::steady_clock::now();
   soak_futures(o, rng);
   soak_http(o, rng);
@@ -297,12 +298,14 @@ int main(int argc, char** argv) {
   auto threads_after = threads();
   auto children = child_processes();
   if (fds_after != fds) violation("descriptors: " + std::to_string(fds) + " before, " + std::to_string(fds_after) + " after");
-  if (threads_after != 1) violation(std::to_string(threads_after) + " threads remain");
+  if (threads_after != threads_before) {
+    violation(std::to_string(threads_after) + " threads remain (" + std::to_string(threads_before) + " before)");
+  }
   if (children != 0) violation(std::to_string(children) + " child processes remain");
   long rss = peak_rss_mib();
   if (rss > 512) violation("peak RSS " + std::to_string(rss) + " MiB");
   std::cout << "after: descriptors " << fds_after << " (before " << fds << "), threads " << threads_after
-            << ", child processes " << children << ", peak RSS " << rss << " MiB, " << seconds << " s" << std::endl;
+            << " (before " << threads_before << "), child processes " << children << ", peak RSS " << rss << " MiB, " << seconds << " s" << std::endl;
   std::cout << (g_errors.empty() ? "soak: passed" : "soak: FAILED (" + std::to_string(g_errors.size()) + " violations)")
             << std::endl;
   return g_errors.empty() ? 0 : 1;
