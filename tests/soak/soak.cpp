@@ -62,6 +62,21 @@ std::size_t count_entries(const char* dir) {
 std::size_t open_fds() { return count_entries("/proc/self/fd") - 1; }  // minus opendir's own
 std::size_t threads() { return count_entries("/proc/self/task"); }
 
+std::string thread_names() {
+  std::string names;
+  DIR* d = ::opendir("/proc/self/task");
+  if (!d) return names;
+  while (auto* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream comm(std::string("/proc/self/task/") + e->d_name + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    names += " '" + name + "'";
+  }
+  ::closedir(d);
+  return names;
+}
+
 std::size_t child_processes() {
   std::size_t n = 0;
   DIR* d = ::opendir("/proc/self/task");
@@ -289,7 +304,10 @@ int main(int argc, char** argv) {
   auto o = parse(argc, argv);
   std::mt19937 rng(o.seed);
   auto fds = open_fds();
-  auto threads_before = threads();  // 1, or 2 with a sanitizer's own background thread
+  // ThreadSanitizer starts a background thread of its own with the first
+  // thread of the program: let it exist before counting.
+  std::thread([] {}).join();
+  auto threads_before = threads();
   auto started = std::chrono::steady_clock::now();
   soak_futures(o, rng);
   soak_http(o, rng);
@@ -299,7 +317,8 @@ int main(int argc, char** argv) {
   auto children = child_processes();
   if (fds_after != fds) violation("descriptors: " + std::to_string(fds) + " before, " + std::to_string(fds_after) + " after");
   if (threads_after != threads_before) {
-    violation(std::to_string(threads_after) + " threads remain (" + std::to_string(threads_before) + " before)");
+    violation(std::to_string(threads_after) + " threads remain (" + std::to_string(threads_before) +
+              " before):" + thread_names());
   }
   if (children != 0) violation(std::to_string(children) + " child processes remain");
   long rss = peak_rss_mib();
