@@ -17,11 +17,9 @@
 
 #include <sched.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -147,22 +145,9 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
       wake_locked();
     }
     ctx.run();
-    std::map<pid_t, int> unreaped;
-    {
-      std::lock_guard lock(m_mutex);  // see wake_locked; force_shutdown reads m_live under it
-      m_ctx = nullptr;
-      m_guard.reset();
-      unreaped.swap(m_live);
-    }
-    // A worker still unreaped as the manager stops (the pool broke while it
-    // was starting or exiting) is killed and reaped here, while its pidfd is
-    // still open: no zombie, no orphan once the manager thread is gone.
-    for (auto& [pid, pidfd] : unreaped) {
-      pidfd_signal(pidfd, SIGKILL);
-      siginfo_t info{};
-      while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) < 0 && errno == EINTR) {
-      }
-    }
+    std::lock_guard lock(m_mutex);  // see wake_locked
+    m_ctx = nullptr;
+    m_guard.reset();
   }
 
   void on_wake() {

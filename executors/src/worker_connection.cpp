@@ -103,6 +103,11 @@ void worker_connection::watch_exit() {
     do {
       rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(self->m_pidfd.native_handle()), &info, WEXITED);
     } while (rc != 0 && errno == EINTR);
+    // Readable yet not waitable: a zombie still traced (ASan's leak checker
+    // ptrace-attaches at exit) is reaped by its parent only once the tracer
+    // lets go, and the pidfd is notified again then. The descriptor is
+    // non-blocking (Asio set it so), hence EAGAIN rather than a wait.
+    if (rc != 0 && errno == EAGAIN) return self->watch_exit();
     if (rc != 0) {
       info.si_code = CLD_KILLED;
       info.si_status = 0;

@@ -77,18 +77,28 @@ std::string thread_names() {
   return names;
 }
 
-std::size_t child_processes() {
-  std::size_t n = 0;
+// Each child process left, as "pid name state", from /proc.
+std::vector<std::string> child_processes() {
+  std::vector<std::string> found;
   DIR* d = ::opendir("/proc/self/task");
-  if (!d) return 0;
+  if (!d) return found;
   while (auto* e = ::readdir(d)) {
     if (e->d_name[0] == '.') continue;
     std::ifstream children(std::string("/proc/self/task/") + e->d_name + "/children");
     long pid;
-    while (children >> pid) ++n;
+    while (children >> pid) {
+      std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+      std::string line;
+      std::getline(stat, line);
+      auto close = line.rfind(')');
+      auto open = line.find('(');
+      std::string name = open != std::string::npos && close != std::string::npos ? line.substr(open + 1, close - open - 1) : "?";
+      std::string state = close != std::string::npos && close + 2 < line.size() ? line.substr(close + 2, 1) : "?";
+      found.push_back(std::to_string(pid) + " '" + name + "' " + state);
+    }
   }
   ::closedir(d);
-  return n;
+  return found;
 }
 
 long peak_rss_mib() {
@@ -320,11 +330,15 @@ int main(int argc, char** argv) {
     violation(std::to_string(threads_after) + " threads remain (" + std::to_string(threads_before) +
               " before):" + thread_names());
   }
-  if (children != 0) violation(std::to_string(children) + " child processes remain");
+  if (!children.empty()) {
+    std::string list;
+    for (auto& c : children) list += " [" + c + "]";
+    violation(std::to_string(children.size()) + " child processes remain:" + list);
+  }
   long rss = peak_rss_mib();
   if (rss > 512) violation("peak RSS " + std::to_string(rss) + " MiB");
   std::cout << "after: descriptors " << fds_after << " (before " << fds << "), threads " << threads_after
-            << " (before " << threads_before << "), child processes " << children << ", peak RSS " << rss << " MiB, " << seconds << " s" << std::endl;
+            << " (before " << threads_before << "), child processes " << children.size() << ", peak RSS " << rss << " MiB, " << seconds << " s" << std::endl;
   std::cout << (g_errors.empty() ? "soak: passed" : "soak: FAILED (" + std::to_string(g_errors.size()) + " violations)")
             << std::endl;
   return g_errors.empty() ? 0 : 1;
