@@ -158,16 +158,21 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     }
   }
 
-  // Returns when work is queued or the spin budget is spent.
-  void spin_for_work() const noexcept {
+  // Returns when work is queued or the spin budget is spent. One worker
+  // spins at a time: that one is enough to catch the next task of a
+  // round trip, and more would take the cores the submitters need.
+  void spin_for_work() noexcept {
+    // acquire/release: only the flag itself is handed over, no other data.
+    if (m_spinning.exchange(true, std::memory_order_acquire)) return;
     auto until = std::chrono::steady_clock::now() + spin_budget;
-    for (;;) {
-      for (int i = 0; i < 64; ++i) {
-        if (m_queued.load(std::memory_order_relaxed) != 0) return;  // relaxed: a hint, see enqueue
+    for (bool found = false; !found;) {
+      for (int i = 0; i < 64 && !found; ++i) {
+        found = m_queued.load(std::memory_order_relaxed) != 0;  // relaxed: a hint, see enqueue
         cpu_relax();
       }
-      if (std::chrono::steady_clock::now() >= until) return;
+      if (std::chrono::steady_clock::now() >= until) break;
     }
+    m_spinning.store(false, std::memory_order_release);
   }
 
   void initializer_failed(std::exception_ptr e) {
@@ -220,6 +225,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
   std::string m_broken;  // non-empty once an initializer failed
   std::atomic<std::size_t> m_outstanding{0};  // queued or running, not yet returned
   std::atomic<std::size_t> m_queued{0};       // tasks in the queue, for spinning workers
+  std::atomic<bool> m_spinning{false};         // a worker is spinning for work
   std::mutex m_join_mutex;
 };
 

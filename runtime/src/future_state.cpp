@@ -86,12 +86,12 @@ void state_base::add_done_callback(const std::shared_ptr<state_base>& self, call
   {
     std::lock_guard lock(m_mutex);  // orders the add against completion
     if (!is_done(m_status.load(std::memory_order_relaxed))) {  // relaxed: under the lock
-      m_callbacks.push_back(std::move(cb));
+      m_callbacks.push(std::move(cb));
       return;
     }
   }
-  std::vector<callback> one;
-  one.push_back(std::move(cb));
+  callback_list one;
+  one.push(std::move(cb));
   dispatch_callbacks(self, std::move(one));
 }
 
@@ -169,19 +169,21 @@ void state_base::notify_waiters_locked() noexcept {
   }
 }
 
-void state_base::dispatch_callbacks(const std::shared_ptr<state_base>& self,
-                                    std::vector<callback> cbs) {
+void state_base::dispatch_callbacks(const std::shared_ptr<state_base>& self, callback_list cbs) {
   if (cbs.empty()) return;
-  auto run_all = [self](std::vector<callback>& list) {
-    for (auto& cb : list) {
+  auto batch = [self, cbs = std::move(cbs)]() mutable {
+    auto run = [&](callback& cb) {
       try {
         cb(self);
       } catch (...) {
         report_callback_exception(std::current_exception(), callback_context(*self));
       }
+    };
+    run(cbs.first);
+    if (cbs.more) {
+      for (auto& cb : *cbs.more) run(cb);
     }
   };
-  auto batch = [run_all, cbs = std::move(cbs)]() mutable { run_all(cbs); };
   // A bound future's callbacks run on its loop's thread, in order, in one
   // posted batch; once that loop is gone they run here, like Python's.
   if (m_loop && m_loop->try_post(std::move(batch))) return;

@@ -4,8 +4,10 @@
 #include <cofutures/errors.hpp>
 #include <cofutures/promise.hpp>
 
+#include <array>
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <latch>
 #include <memory>
 #include <mutex>
@@ -233,6 +235,26 @@ TEST_CASE("done-callbacks added before completion run at completion", "[future][
   // The unbound future has no loop to defer to: all ran before completion returned.
   REQUIRE(order == std::vector<int>{0, 1, 2});
   REQUIRE(seen == std::vector<future<int>>(3, f));
+}
+
+TEST_CASE("done-callbacks may be move-only, large, or std::function, and each runs once", "[future][callback]") {
+  promise<int> p;
+  auto f = p.get_future();
+  std::vector<std::string> ran;
+  auto token = std::make_unique<int>(7);  // move-only: std::function could not hold it
+  f.add_done_callback([&, token = std::move(token)](future<int> g) {
+    ran.push_back("move-only " + std::to_string(*token + g.result()));
+  });
+  std::array<long, 16> big{};  // too large to be kept in place: stored on the heap
+  big[15] = 2;
+  f.add_done_callback([&, big](future<int> g) { ran.push_back("large " + std::to_string(big[15] + g.result())); });
+  std::function<void(future<int>)> typed = [&](future<int> g) {
+    ran.push_back("std::function " + std::to_string(g.result()));
+  };
+  f.add_done_callback(typed);
+  REQUIRE(typed);  // passed by copy: the caller's stays usable
+  p.set_result(1);
+  REQUIRE(ran == std::vector<std::string>{"move-only 8", "large 3", "std::function 1"});
 }
 
 TEST_CASE("a done-callback added to a done future runs at once", "[future][callback]") {

@@ -9,6 +9,7 @@
 #include <cofutures/timeout.hpp>
 
 #include <compare>
+#include <concepts>
 #include <exception>
 #include <functional>
 #include <iosfwd>
@@ -47,10 +48,16 @@ class any_future {
     m_state->rethrow_if_failed();
   }
 
-  void add_done_callback(std::function<void(any_future)> fn) const {
-    checked().add_done_callback(m_state, [fn = std::move(fn)](const std::shared_ptr<detail::state_base>& s) {
+  void add_done_callback(std::function<void(any_future)> fn) const { add_done_callback<>(std::move(fn)); }
+  /// The same for any callable (move-only ones too), kept without a
+  /// std::function around it: small ones cost no allocation.
+  template <class F>
+    requires std::invocable<std::decay_t<F>&, any_future>
+  void add_done_callback(F&& fn) const {
+    auto call = [fn = std::forward<F>(fn)](const std::shared_ptr<detail::state_base>& s) mutable {
       fn(any_future(s));
-    });
+    };
+    checked().add_done_callback(m_state, std::move(call));
   }
 
   /// The typed future. @throws std::bad_cast if it is not a future<T>.

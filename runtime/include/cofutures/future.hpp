@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <compare>
+#include <concepts>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -100,10 +101,16 @@ class future {
   /// an event_loop runs callbacks on the loop thread in registration order;
   /// an unbound one on the completing thread (or here, if already done). A
   /// callback that throws is reported and the others still run.
-  void add_done_callback(std::function<void(future)> fn) const {
-    checked().add_done_callback(m_state, [fn = std::move(fn)](const std::shared_ptr<detail::state_base>& s) {
+  void add_done_callback(std::function<void(future)> fn) const { add_done_callback<>(std::move(fn)); }
+  /// The same for any callable (move-only ones too), kept without a
+  /// std::function around it: small ones cost no allocation.
+  template <class F>
+    requires std::invocable<std::decay_t<F>&, future>
+  void add_done_callback(F&& fn) const {
+    auto call = [fn = std::forward<F>(fn)](const std::shared_ptr<detail::state_base>& s) mutable {
       fn(future(std::static_pointer_cast<detail::state<T>>(s)));
-    });
+    };
+    checked().add_done_callback(m_state, std::move(call));
   }
 
   /// Waits asynchronously: an Asio operation with signature

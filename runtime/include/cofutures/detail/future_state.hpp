@@ -4,6 +4,7 @@
 // and done-callbacks. One mutex per state; status readable without it.
 
 #include <cofutures/detail/loop_core.hpp>
+#include <cofutures/detail/small_function.hpp>
 #include <cofutures/detail/waiter_node.hpp>
 #include <cofutures/errors.hpp>
 
@@ -34,7 +35,8 @@ const char* to_string(future_status s) noexcept;
 
 class state_base {
  public:
-  using callback = std::function<void(const std::shared_ptr<state_base>&)>;
+  /// Move-only, stored in place up to 32 bytes: no allocation per callback.
+  using callback = small_function<void(const std::shared_ptr<state_base>&)>;
   using clock = std::chrono::steady_clock;
 
   explicit state_base(std::shared_ptr<loop_core> loop = current_loop_core()) noexcept
@@ -98,7 +100,24 @@ class state_base {
 
  private:
   void notify_waiters_locked() noexcept;
-  void dispatch_callbacks(const std::shared_ptr<state_base>& self, std::vector<callback> cbs);
+  // The done-callbacks, in order: the first in place (the common case of
+  // one costs no allocation), any others after it. Small: every future
+  // carries one.
+  struct callback_list {
+    callback first;
+    std::unique_ptr<std::vector<callback>> more;
+    bool empty() const noexcept { return !first; }
+    void push(callback cb) {
+      if (!first) {
+        first = std::move(cb);
+        return;
+      }
+      if (!more) more = std::make_unique<std::vector<callback>>();
+      more->push_back(std::move(cb));
+    }
+  };
+
+  void dispatch_callbacks(const std::shared_ptr<state_base>& self, callback_list cbs);
   void link_locked(waiter_node& node) noexcept;
   void unlink_locked(waiter_node& node) noexcept;
 
@@ -107,7 +126,7 @@ class state_base {
   std::exception_ptr m_exception;
   waiter_node* m_waiters = nullptr;  // intrusive FIFO list
   waiter_node* m_waiters_tail = nullptr;
-  std::vector<callback> m_callbacks;
+  callback_list m_callbacks;
   std::function<void()> m_cancel_hook;
   std::shared_ptr<loop_core> m_loop;  // callbacks go to this loop's thread
 };
