@@ -76,7 +76,13 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     // relaxed: read and written under m_mutex here; workers' decrements
     // only make this count smaller, which at worst starts no thread.
     auto outstanding = m_outstanding.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (m_idle > 0) m_cv.notify_one();
+    // A spinning worker takes the task without a futex wake-up: this
+    // task claims it (clears the flag), so the next one wakes a parked
+    // worker and no task waits behind another. relaxed: a spinner clears
+    // the flag itself before it takes m_mutex to park, so if it parked
+    // before this lock we read false; if it locks after us, it finds the
+    // task under the lock instead of waiting.
+    if (m_idle > 0 && !m_spinning.exchange(false, std::memory_order_relaxed)) m_cv.notify_one();
     // Start a thread only when every started one is taken: idle threads
     // are reused (Python's idle semaphore).
     if (outstanding > m_threads.size() && m_threads.size() < m_max_workers) start_thread_locked();
@@ -162,8 +168,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
   // spins at a time: that one is enough to catch the next task of a
   // round trip, and more would take the cores the submitters need.
   void spin_for_work() noexcept {
-    // acquire/release: only the flag itself is handed over, no other data.
-    if (m_spinning.exchange(true, std::memory_order_acquire)) return;
+    if (m_spinning.exchange(true, std::memory_order_relaxed)) return;  // relaxed: m_mutex orders the queue
     auto until = std::chrono::steady_clock::now() + spin_budget;
     for (bool found = false; !found;) {
       for (int i = 0; i < 64 && !found; ++i) {
@@ -172,7 +177,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
       }
       if (std::chrono::steady_clock::now() >= until) break;
     }
-    m_spinning.store(false, std::memory_order_release);
+    m_spinning.store(false, std::memory_order_relaxed);  // relaxed: as above; before parking, see enqueue
   }
 
   void initializer_failed(std::exception_ptr e) {

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <latch>
@@ -230,6 +231,30 @@ TEST_CASE("a saturated pool runs exactly max_workers threads", "[thread_pool]") 
   for (auto& f : fs) f.result();
   REQUIRE(peak == workers);
   REQUIRE(pool.thread_count() == workers);
+}
+
+// Right after a round, one worker spins for more work and the other has
+// parked: the second task of the next round must wake the parked one, not
+// wait for the spinner to finish the first.
+TEST_CASE("two tasks submitted together run at the same time, round after round", "[thread_pool]") {
+  thread_pool_executor pool(2);
+  for (int round = 0; round < 200; ++round) {
+    std::mutex m;
+    std::condition_variable cv;
+    int arrived = 0;
+    auto meet = [&] {
+      std::unique_lock lock(m);
+      ++arrived;
+      cv.notify_all();
+      // Only a task running alongside the other one sees both arrive.
+      return cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return arrived == 2; });
+    };
+    auto a = pool.submit(meet);
+    auto b = pool.submit(meet);
+    INFO("round " << round);
+    REQUIRE(a.result());
+    REQUIRE(b.result());
+  }
 }
 
 TEST_CASE("thread_name_prefix names the workers <prefix>_<n>", "[thread_pool]") {
