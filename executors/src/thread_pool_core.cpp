@@ -66,7 +66,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
                      : std::move(options.thread_name_prefix)),
         m_initializer(std::move(options.initializer)) {}
 
-  void enqueue(std::unique_ptr<pool_task> task) {
+  void enqueue(pool_task_ptr task) {
     std::lock_guard lock(m_mutex);  // queue, thread list and flags move together
     if (!m_broken.empty()) throw broken_thread_pool(m_broken);
     if (m_shutdown) throw invalid_state_error("cannot schedule new futures after shutdown");
@@ -100,7 +100,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
       m_cv.notify_all();  // idle workers see the shutdown and exit
     }
     while (cancelled != nullptr) {
-      std::unique_ptr<pool_task> task(cancelled);
+      pool_task_ptr task(cancelled);
       cancelled = task->m_next;
       m_outstanding.fetch_sub(1, std::memory_order_relaxed);  // relaxed: bookkeeping only, see enqueue
       task->cancel();
@@ -148,7 +148,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
       }
     }
     for (;;) {
-      std::unique_ptr<pool_task> task;
+      pool_task_ptr task;
       spin_for_work();
       {
         std::unique_lock lock(m_mutex);  // queue, idle count and shutdown flag are one state
@@ -193,7 +193,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
       m_queued.store(0, std::memory_order_relaxed);  // a hint, see enqueue
     }
     while (queued != nullptr) {
-      std::unique_ptr<pool_task> task(queued);
+      pool_task_ptr task(queued);
       queued = task->m_next;
       m_outstanding.fetch_sub(1, std::memory_order_relaxed);  // relaxed: bookkeeping only
       task->fail(std::make_exception_ptr(broken_thread_pool(message)));  // one exception per future
@@ -238,7 +238,7 @@ std::shared_ptr<thread_pool_core> make_thread_pool_core(thread_pool_options opti
   return std::make_shared<thread_pool_core>(std::move(options));
 }
 
-void enqueue(thread_pool_core& core, std::unique_ptr<pool_task> task) { core.enqueue(std::move(task)); }
+void enqueue(thread_pool_core& core, pool_task_ptr task) { core.enqueue(std::move(task)); }
 void shutdown(thread_pool_core& core, bool wait, bool cancel_futures) { core.shutdown(wait, cancel_futures); }
 std::size_t max_workers(const thread_pool_core& core) noexcept { return core.max_workers(); }
 std::size_t thread_count(const thread_pool_core& core) noexcept { return core.thread_count(); }

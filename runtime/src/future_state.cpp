@@ -67,12 +67,16 @@ void state_base::rethrow_if_failed() const {
 }
 
 bool state_base::cancel(const std::shared_ptr<state_base>& self) {
-  std::unique_lock lock(m_mutex);  // the status changes only under the lock
-  auto s = m_status.load(std::memory_order_relaxed);  // relaxed: written only under this lock
+  std::unique_lock lock(m_mutex);  // every change but pending -> running is made under the lock
+  auto s = m_status.load(std::memory_order_relaxed);  // relaxed: the CAS below decides
   if (s == future_status::running || s == future_status::finished) return false;
   if (is_cancelled(s)) return true;
+  // A CAS, not a store: set_running_or_notify_cancel moves pending ->
+  // running without the lock, and exactly one of the two may win.
   // release: pairs with status()'s acquire in lock-free readers.
-  m_status.store(future_status::cancelled, std::memory_order_release);
+  if (!m_status.compare_exchange_strong(s, future_status::cancelled, std::memory_order_acq_rel)) {
+    return is_cancelled(s);  // it started running (or finished) meanwhile
+  }
   notify_waiters_locked();
   auto callbacks = std::move(m_callbacks);
   auto hook = std::move(m_cancel_hook);
@@ -95,17 +99,17 @@ void state_base::add_done_callback(const std::shared_ptr<state_base>& self, call
   dispatch_callbacks(self, std::move(one));
 }
 
+// Lock-free: the executor's hot path. Only this call moves pending ->
+// running and cancelled -> cancelled_and_notified; cancel() races it with
+// a CAS of its own, and completion (under the lock) follows it.
 bool state_base::set_running_or_notify_cancel() {
-  std::lock_guard lock(m_mutex);  // the status changes only under the lock
-  auto s = m_status.load(std::memory_order_relaxed);  // relaxed: under the lock
+  auto s = future_status::pending;
+  // acq_rel: running() readers acquire; a lost race reads cancel()'s release.
+  if (m_status.compare_exchange_strong(s, future_status::running, std::memory_order_acq_rel)) return true;
   if (s == future_status::cancelled) {
     // Waiters were already told at cancel(); only the status moves on.
-    m_status.store(future_status::cancelled_and_notified, std::memory_order_release);
+    m_status.compare_exchange_strong(s, future_status::cancelled_and_notified, std::memory_order_acq_rel);
     return false;
-  }
-  if (s == future_status::pending) {
-    m_status.store(future_status::running, std::memory_order_release);  // release: see status()
-    return true;
   }
   throw invalid_state_error(std::string("future in unexpected state: ") + to_string(s));
 }

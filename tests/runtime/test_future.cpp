@@ -257,6 +257,29 @@ TEST_CASE("done-callbacks may be move-only, large, or std::function, and each ru
   REQUIRE(ran == std::vector<std::string>{"move-only 8", "large 3", "std::function 1"});
 }
 
+TEST_CASE("cancel() racing set_running_or_notify_cancel(): exactly one wins", "[future][thread]") {
+  for (int i = 0; i < 2000; ++i) {
+    promise<int> p;
+    auto f = p.get_future();
+    std::latch start(2);
+    bool started = false;
+    bool cancelled = false;
+    std::thread executor([&] {
+      start.arrive_and_wait();
+      started = p.set_running_or_notify_cancel();
+      if (started) p.set_result(1);
+    });
+    start.arrive_and_wait();
+    cancelled = f.cancel();
+    executor.join();
+    INFO("iteration " << i);
+    REQUIRE(started != cancelled);
+    REQUIRE(f.done());
+    if (started) REQUIRE(f.result() == 1);
+    else REQUIRE(f.cancelled());
+  }
+}
+
 TEST_CASE("a done-callback added to a done future runs at once", "[future][callback]") {
   auto s = GENERATE(state::returned, state::raised, state::cancelled);
   INFO("state #" << static_cast<int>(s));

@@ -1,12 +1,16 @@
 #pragma once
-// One unit of thread-pool work: the callable, its arguments and the promise
-// of its future (Python's _WorkItem), in a single allocation.
+// One unit of thread-pool work: the callable, its arguments and the state
+// of its future (Python's _WorkItem), in a single allocation shared with
+// the future.
 
-#include <cofutures/promise.hpp>
+#include <cofutures/detail/future_state.hpp>
+#include <cofutures/errors.hpp>
+#include <cofutures/future.hpp>
 
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -16,7 +20,6 @@ namespace cofutures::detail {
 
 class pool_task {
  public:
-  virtual ~pool_task() = default;
   /// Runs the work unless the future was cancelled, then completes it.
   /// Decrements `outstanding` exactly once, before the future completes,
   /// so a caller who sees the result also sees this worker as free.
@@ -25,20 +28,50 @@ class pool_task {
   /// cancel_futures) or failed (broken pool).
   virtual void cancel() noexcept = 0;
   virtual void fail(std::exception_ptr e) noexcept = 0;
+  /// The pool is done with the task: a future not yet done fails as a
+  /// broken promise; the memory goes once the future is dropped too.
+  virtual void release() noexcept = 0;
 
   pool_task* m_next = nullptr;  // intrusive queue link, guarded by the pool's lock
+
+ protected:
+  ~pool_task() = default;
 };
+
+/// The pool's ownership of a task.
+struct pool_task_release {
+  void operator()(pool_task* t) const noexcept { t->release(); }
+};
+using pool_task_ptr = std::unique_ptr<pool_task, pool_task_release>;
 
 template <class R, class F, class... A>
 class pool_task_impl final : public pool_task {
+  struct private_tag {};
+
  public:
+  /// The task and its future, sharing one allocation.
   template <class Fn, class... Args>
-  explicit pool_task_impl(promise<R> p, Fn&& fn, Args&&... args)
-      : m_promise(std::move(p)), m_work(std::in_place, std::forward<Fn>(fn), std::forward<Args>(args)...) {}
+  static std::pair<pool_task_ptr, future<R>> make(Fn&& fn, Args&&... args) {
+    auto block = std::make_shared<pool_task_impl>(private_tag{}, std::forward<Fn>(fn), std::forward<Args>(args)...);
+    // Aliasing: points at the state, owns the whole block.
+    std::shared_ptr<state<R>> st(block, &block->m_state);
+    block->m_keep = st;  // the pool's reference, dropped by release()
+    auto* task = block.get();
+    return {pool_task_ptr(task), future<R>(std::move(st))};
+  }
+
+  template <class Fn, class... Args>
+  explicit pool_task_impl(private_tag, Fn&& fn, Args&&... args)
+      : m_work(std::in_place, std::forward<Fn>(fn), std::forward<Args>(args)...) {}
 
   void run(std::atomic<std::size_t>& outstanding) noexcept override {
-    if (!m_promise.set_running_or_notify_cancel()) {
-      release(outstanding);
+    bool may_run = false;
+    try {
+      may_run = m_state.set_running_or_notify_cancel();
+    } catch (...) {  // already running or finished: not ours to run
+    }
+    if (!may_run) {
+      release_slot(outstanding);
       return;
     }
     std::exception_ptr error;
@@ -49,18 +82,27 @@ class pool_task_impl final : public pool_task {
       error = std::current_exception();
     }
     m_work.reset();  // the callable and its arguments die before anyone is told
-    release(outstanding);
+    release_slot(outstanding);
     if (error) {
-      m_promise.try_set_exception(std::move(error));
+      m_state.try_set_exception(m_keep, std::move(error));
     } else if constexpr (std::is_void_v<R>) {
-      m_promise.try_set_result();
+      m_state.try_set_value(m_keep);
     } else {
-      m_promise.try_set_result(std::move(value->m_value));
+      m_state.try_set_value(m_keep, std::move(value->m_value));
     }
   }
 
-  void cancel() noexcept override { m_promise.get_future().cancel(); }
-  void fail(std::exception_ptr e) noexcept override { m_promise.try_set_exception(std::move(e)); }
+  void cancel() noexcept override { m_state.cancel(m_keep); }
+  void fail(std::exception_ptr e) noexcept override { m_state.try_set_exception(m_keep, std::move(e)); }
+
+  void release() noexcept override {
+    if (!m_state.done()) {
+      m_state.try_set_exception(m_keep, std::make_exception_ptr(invalid_state_error(
+                                            "broken promise: the producer was destroyed without setting a result")));
+    }
+    // Last: this may free the block, `this` included.
+    auto keep = std::move(m_keep);
+  }
 
  private:
   struct work {
@@ -83,13 +125,14 @@ class pool_task_impl final : public pool_task {
     }
   }
 
-  static void release(std::atomic<std::size_t>& outstanding) noexcept {
+  static void release_slot(std::atomic<std::size_t>& outstanding) noexcept {
     // relaxed: whoever must see this decrement synchronizes with the
     // future's completion (a release) that follows it on this thread.
     outstanding.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  promise<R> m_promise;
+  state<R> m_state;
+  std::shared_ptr<state<R>> m_keep;  // the pool's reference to the block, until release()
   std::optional<work> m_work;
 };
 

@@ -121,7 +121,7 @@ class state_base {
   void link_locked(waiter_node& node) noexcept;
   void unlink_locked(waiter_node& node) noexcept;
 
-  mutable std::mutex m_mutex;  // guards everything below but m_status reads
+  mutable std::mutex m_mutex;  // guards everything below but m_status reads and its pending -> running CAS
   std::atomic<future_status> m_status{future_status::pending};
   std::exception_ptr m_exception;
   waiter_node* m_waiters = nullptr;  // intrusive FIFO list
