@@ -122,6 +122,12 @@ bool state_base::try_set_exception(const std::shared_ptr<state_base>& self, std:
   return true;
 }
 
+void state_base::abandon(const std::shared_ptr<state_base>& self) noexcept {
+  if (done()) return;
+  try_set_exception(self, std::make_exception_ptr(invalid_state_error(
+                              "broken promise: the producer was destroyed without setting a result")));
+}
+
 void state_base::set_cancel_hook(std::function<void()> hook) {
   std::unique_lock lock(m_mutex);  // races a cancel() reading the hook
   if (!is_cancelled(m_status.load(std::memory_order_relaxed))) {  // relaxed: under the lock

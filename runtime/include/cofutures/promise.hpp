@@ -90,11 +90,7 @@ class promise {
     return m_state;
   }
   void abandon() noexcept {
-    if (m_state && !m_state->done()) {
-      m_state->try_set_exception(
-          m_state, std::make_exception_ptr(invalid_state_error(
-                       "broken promise: the producer was destroyed without setting a result")));
-    }
+    if (m_state) m_state->abandon(m_state);
   }
 
   std::shared_ptr<detail::state<T>> m_state;

@@ -4,7 +4,6 @@
 // the future.
 
 #include <cofutures/detail/future_state.hpp>
-#include <cofutures/errors.hpp>
 #include <cofutures/future.hpp>
 
 #include <atomic>
@@ -96,10 +95,7 @@ class pool_task_impl final : public pool_task {
   void fail(std::exception_ptr e) noexcept override { m_state.try_set_exception(m_keep, std::move(e)); }
 
   void release() noexcept override {
-    if (!m_state.done()) {
-      m_state.try_set_exception(m_keep, std::make_exception_ptr(invalid_state_error(
-                                            "broken promise: the producer was destroyed without setting a result")));
-    }
+    m_state.abandon(m_keep);
     // Last: this may free the block, `this` included.
     auto keep = std::move(m_keep);
   }

@@ -78,6 +78,9 @@ class state_base {
   bool set_running_or_notify_cancel();
   /// Stores the exception unless already done; false if it was.
   bool try_set_exception(const std::shared_ptr<state_base>& self, std::exception_ptr e);
+  /// The producer is gone: a future not yet done fails with
+  /// invalid_state_error ("broken promise"), so no waiter hangs for ever.
+  void abandon(const std::shared_ptr<state_base>& self) noexcept;
   /// Runs when cancel() succeeds, outside the lock (cancels the operation
   /// behind the future: a spawned coroutine, an Asio operation).
   void set_cancel_hook(std::function<void()> hook);
