@@ -35,6 +35,10 @@ namespace cofutures::detail {
 namespace {
 
 constexpr auto hello_timeout = std::chrono::seconds(10);
+// Tasks sent to a worker at once (one runs, the others wait in its channel)
+// and the backlog that warrants it; see find_worker_to_queue_on.
+constexpr std::size_t pipeline_depth = 4;
+constexpr std::size_t backlog_per_queued = 8;
 const char* const abrupt_message =
     "A process in the process pool was terminated abruptly while the future was running or pending";
 const char* const broken_message = "A child process terminated abruptly, the process pool is not usable anymore";
@@ -159,29 +163,57 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
   }
 
   // Everything the manager does after any event: send queued work to idle
-  // workers, start workers when all are busy, finish a shutdown.
+  // workers, start workers when all are busy, queue one more task on each
+  // busy worker when there is a backlog, finish a shutdown.
   void step() {
     for (;;) {
-      auto idle = find_idle_worker();
-      if (!idle && running_count() < m_max_workers && has_pending()) idle = start_worker();
-      if (!idle) break;
+      auto target = find_idle_worker();
+      if (!target && running_count() < m_max_workers && pending_count() > 0) target = start_worker();
+      if (!target) target = find_worker_to_queue_on();
+      if (!target) break;
       auto work = next_runnable_work();
       if (!work) break;
-      send_work(*idle, std::move(work));
+      send_work(*target, std::move(work));
     }
     maybe_finish();
   }
 
-  bool has_pending() {
+  std::size_t pending_count() {
     std::lock_guard lock(m_mutex);  // submitters push under it
-    return !m_pending.empty();
+    return m_pending.size();
+  }
+
+  bool can_take_more(const worker_connection& w) const {
+    if (w.m_exit_expected) return false;
+    // A worker recycled after max_tasks_per_child must not be sent a task it will not run.
+    return m_max_tasks == 0 || w.m_tasks_done + static_cast<long>(w.m_assigned.size()) < m_max_tasks;
   }
 
   std::shared_ptr<worker_connection> find_idle_worker() {
     for (auto& [pid, w] : m_workers) {
-      if (!w->m_current && !w->m_exit_expected) return w;
+      if (w->m_assigned.empty() && can_take_more(*w)) return w;
     }
     return nullptr;
+  }
+
+  // Python keeps up to max_workers + 1 calls in its call queue besides the
+  // running ones (already marked running, so shutdown(cancel_futures) spares
+  // them), and a worker that finishes a task finds the next without a round
+  // trip to the manager. Here tasks queue in a busy worker's channel, but
+  // only in a large backlog: the k-th task waiting in a channel is sent
+  // only while at least backlog_per_queued * k tasks per worker remain
+  // queued here. A few tasks submitted behind long-running ones, and the
+  // tail of a backlog, still go to the first worker to become free.
+  std::shared_ptr<worker_connection> find_worker_to_queue_on() {
+    const auto pending = pending_count();
+    std::shared_ptr<worker_connection> best;
+    for (auto& [pid, w] : m_workers) {
+      const auto waiting = w->m_assigned.size();  // >= 1: idle workers were served first
+      if (waiting >= pipeline_depth || !can_take_more(*w)) continue;
+      if (pending < backlog_per_queued * waiting * m_workers.size()) continue;
+      if (!best || waiting < best->m_assigned.size()) best = w;  // the shortest queue
+    }
+    return best;
   }
 
   std::size_t running_count() const {
@@ -206,7 +238,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
   void send_work(worker_connection& w, std::unique_ptr<process_work> work) {
     auto frame = frame_writer(frame_type::task).u64(work->m_id).str(work->m_task_name).finish(work->m_arguments->size());
     w.send(std::move(frame), work->m_arguments);
-    w.m_current = std::move(work);
+    w.m_assigned.push_back(std::move(work));
   }
 
   std::shared_ptr<worker_connection> start_worker() {
@@ -273,9 +305,13 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
 
   // The task a reply is for, which the worker no longer runs.
   std::unique_ptr<process_work> take_reply(worker_connection& w, std::uint64_t id) {
-    if (!w.m_current || w.m_current->m_id != id) throw protocol_error("reply for a task the worker was not given");
+    if (w.m_assigned.empty() || w.m_assigned.front()->m_id != id) {
+      throw protocol_error("reply for a task the worker was not given");
+    }
     if (m_max_tasks > 0 && ++w.m_tasks_done >= m_max_tasks) w.m_exit_expected = true;  // it exits now
-    return std::move(w.m_current);
+    auto work = std::move(w.m_assigned.front());
+    w.m_assigned.pop_front();
+    return work;
   }
 
   void on_channel_lost(worker_connection& w, const std::string&) override {
@@ -293,15 +329,15 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
     }
     m_workers.erase(w.pid());
     bool clean = code == CLD_EXITED && status == 0;
-    if (!w.m_exit_expected || !clean || w.m_current) {
+    if (!w.m_exit_expected || !clean || !w.m_assigned.empty()) {
       auto how = describe_exit(code, status);
       bool never_served = !w.m_said_hello && !w.m_exit_expected;
       auto message = never_served ? guard_message(w, "exited before it started serving (" + how + ")")
                                   : std::string(abrupt_message) + " (worker process " + std::to_string(w.pid()) +
                                         " " + how + ")";
-      auto lost = std::move(w.m_current);
+      auto lost = std::move(w.m_assigned);
       break_pool(message, never_served ? message : broken_message);  // marks the pool broken first
-      if (lost) lost->fail(std::make_exception_ptr(broken_process_pool(message)));
+      for (auto& work : lost) work->fail(std::make_exception_ptr(broken_process_pool(message)));
     }
     step();
   }
@@ -321,8 +357,8 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
       w->close_channel();
       w->m_exit_expected = true;
       w->signal(SIGKILL);
-      if (w->m_current) w->m_current->fail(std::make_exception_ptr(broken_process_pool(future_message)));
-      w->m_current.reset();
+      for (auto& work : w->m_assigned) work->fail(std::make_exception_ptr(broken_process_pool(future_message)));
+      w->m_assigned.clear();
     }
     for (auto& work : pending) work->fail(std::make_exception_ptr(broken_process_pool(future_message)));
   }
@@ -333,7 +369,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
       if (!m_shutdown || !m_pending.empty()) return;
     }
     for (auto& [pid, w] : m_workers) {
-      if (w->m_current) return;  // still running work
+      if (!w->m_assigned.empty()) return;  // still running work
     }
     for (auto& [pid, w] : m_workers) {
       if (!w->m_shutdown_sent) {

@@ -31,6 +31,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/worker_fifo.hpp"
+
 using namespace std::chrono_literals;
 using cofutures::future;
 using cofutures::process_pool_executor;
@@ -107,19 +109,6 @@ std::string touch_ends(std::string s) {
   return s;
 }
 
-// Writes this worker's pid into the FIFO at `path` (the test's proof that
-// the task is running), then stays busy for `ms`.
-int report_then_sleep(std::string path, int ms) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  pid_t pid = ::getpid();
-  if (fd >= 0) {
-    (void)!::write(fd, &pid, sizeof pid);
-    ::close(fd);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  return static_cast<int>(pid);
-}
-
 int g_init_value = 0, g_init_calls = 0;  // set by the initializer, per worker process
 void remember(int v) { g_init_value = v, ++g_init_calls; }
 std::vector<int> init_state() { return std::vector<int>{g_init_value, g_init_calls, current_pid()}; }
@@ -127,43 +116,17 @@ std::vector<int> init_state() { return std::vector<int>{g_init_value, g_init_cal
 }  // namespace pool_tasks
 
 using namespace pool_tasks;
+using worker_fifo_tasks::report_then_sleep;
 
 namespace {
 
 constexpr auto hang_guard = 5s;  // a failure must not hang the suite
 
-// A FIFO that worker tasks write their pid into once they run. The test
-// keeps a write end open itself, so reads never see end-of-file between
-// writers and poll does not spin.
-class ready_fifo {
+// Tasks write their worker's pid into it once they run.
+class ready_fifo : public worker_fifo::fifo {
  public:
-  ready_fifo() : m_path("/tmp/cofutures-pool-" + std::to_string(::getpid()) + "-" + std::to_string(s_made++)) {
-    ::unlink(m_path.c_str());  // left by a crashed run with our pid
-    REQUIRE(::mkfifo(m_path.c_str(), 0600) == 0);
-    m_read = ::open(m_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    m_write = ::open(m_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    REQUIRE((m_read >= 0 && m_write >= 0));
-  }
-  ~ready_fifo() { ::close(m_read), ::close(m_write), ::unlink(m_path.c_str()); }
-  ready_fifo(const ready_fifo&) = delete;
-  ready_fifo& operator=(const ready_fifo&) = delete;
-
-  const std::string& path() const { return m_path; }
-
-  // The next worker pid written, or -1 after the hang guard. A write of
-  // at most PIPE_BUF bytes is atomic: one read gets the whole pid.
-  pid_t wait_pid() {
-    pollfd pfd{m_read, POLLIN, 0};
-    pid_t pid = -1;
-    auto guard_ms = static_cast<int>(std::chrono::milliseconds(hang_guard).count());
-    if (::poll(&pfd, 1, guard_ms) == 1 && ::read(m_read, &pid, sizeof pid) == sizeof pid) return pid;
-    return -1;
-  }
-
- private:
-  static inline int s_made = 0;
-  std::string m_path;
-  int m_read = -1, m_write = -1;
+  ready_fifo() : fifo("pool") {}
+  pid_t wait_pid() { return fifo::wait_pid(hang_guard); }  // -1 after the hang guard
 };
 
 // The what() of the exception f fails with, which must be exactly E.

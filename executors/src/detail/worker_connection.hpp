@@ -54,7 +54,9 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
   int pidfd() noexcept { return m_pidfd.native_handle(); }
 
   // The pool's bookkeeping for this worker.
-  std::unique_ptr<process_work> m_current;  // the task it runs
+  // The tasks sent to it, oldest first: the front one runs, the others
+  // wait in its channel (see process_pool_core's step()).
+  std::deque<std::unique_ptr<process_work>> m_assigned;
   long m_tasks_done = 0;
   bool m_said_hello = false;
   bool m_exit_expected = false;  // told to stop, or reached max_tasks_per_child
