@@ -8,7 +8,8 @@ future_set_waiter::future_set_waiter(std::vector<std::shared_ptr<state_base>> st
   for (std::size_t i = 0; i < m_states.size(); ++i) {
     m_links[i].m_owner = this;
     m_links[i].m_index = i;
-    if (!m_states[i]->link_if_pending(m_links[i])) already_done.push_back(i);
+    m_links[i].m_was_linked = m_states[i]->link_if_pending(m_links[i]);
+    if (!m_links[i].m_was_linked) already_done.push_back(i);
   }
   std::lock_guard lock(m_mutex);  // links may already be recording completions
   for (auto i : already_done) {
@@ -21,7 +22,10 @@ future_set_waiter::future_set_waiter(std::vector<std::shared_ptr<state_base>> st
 future_set_waiter::~future_set_waiter() {
   // Takes each state's lock: once past it, no notify for this waiter can
   // be running or start.
-  for (std::size_t i = 0; i < m_states.size(); ++i) m_states[i]->unlink_if_linked(m_links[i]);
+  // A link never linked (its future was done already) needs no lock.
+  for (std::size_t i = 0; i < m_states.size(); ++i) {
+    if (m_links[i].m_was_linked) m_states[i]->unlink_if_linked(m_links[i]);
+  }
 }
 
 void future_set_waiter::record(std::size_t index, state_base& s) noexcept {

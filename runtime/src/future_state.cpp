@@ -139,6 +139,9 @@ void state_base::set_cancel_hook(std::function<void()> hook) {
 }
 
 bool state_base::link_if_pending(waiter_node& node) {
+  // acquire: done is final, and pairs with the completing release (a waiter
+  // over a million done futures then takes no lock for them).
+  if (is_done(m_status.load(std::memory_order_acquire))) return false;
   std::lock_guard lock(m_mutex);
   if (is_done(m_status.load(std::memory_order_relaxed))) return false;  // relaxed: under the lock
   link_locked(node);

@@ -35,6 +35,10 @@ template <class F, class R>
 std::vector<F> unique_futures(R&& range) {
   std::vector<F> out;
   std::unordered_set<const void*> seen;
+  if constexpr (std::ranges::sized_range<R>) {
+    out.reserve(std::ranges::size(range));
+    seen.reserve(std::ranges::size(range));  // no rehashing over a million futures
+  }
   for (auto&& f : range) {
     if (!f.valid()) throw invalid_state_error("a future in the set has no state");
     if (seen.insert(f.state_ptr().get()).second) out.push_back(f);

@@ -54,6 +54,7 @@ class future_set_waiter {
   struct link final : waiter_node {
     future_set_waiter* m_owner = nullptr;
     std::size_t m_index = 0;
+    bool m_was_linked = false;  // the waiter's own thread only: set in its constructor
     void notify(state_base& s) noexcept override { m_owner->record(m_index, s); }
   };
 
