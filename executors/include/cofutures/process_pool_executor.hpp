@@ -83,6 +83,12 @@ inline constexpr bool task_types_serializable =
 /// its running and queued futures fail with broken_process_pool and later
 /// submits throw it. The destructor is shutdown(wait = true).
 ///
+/// Scheduling: a task goes to an idle worker, or starts a new one while
+/// fewer than max_workers run. In a backlog of many tasks, as with Python's
+/// call queue, a busy worker is also sent up to 3 tasks ahead, which count
+/// as running (shutdown's cancel_futures spares them); a few tasks behind
+/// busy workers still wait here for the first worker to become free.
+///
 /// Needs process_worker_main(argc, argv) first in main() (spawn method).
 ///
 /// Thread safety: all members may be called from any thread, concurrently.
@@ -151,7 +157,7 @@ class process_pool_executor {
         std::forward<Args>(ranges_then_options)...);
   }
 
-  /// Stops taking work. cancel_futures: cancel what has not started. wait:
+  /// Stops taking work. cancel_futures: cancel what no worker was sent. wait:
   /// block until every worker has finished its work and exited.
   void shutdown(bool wait = true, bool cancel_futures = false) { detail::shutdown(*m_core, wait, cancel_futures); }
 
