@@ -1,7 +1,8 @@
 // The process pool's parent side. Submitters queue work under m_mutex; one
 // manager thread runs an io_context that owns every worker connection,
-// sends work to idle workers, completes futures from their replies, and
-// notices a worker's death through its pidfd the moment it happens.
+// sends work to idle workers (and, in a backlog, a few tasks ahead to busy
+// ones), completes futures from their replies, and notices a worker's
+// death through its pidfd the moment it happens.
 
 #include <cofutures/detail/process_pool_core.hpp>
 #include <cofutures/detail/remote_exception.hpp>

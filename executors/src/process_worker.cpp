@@ -1,5 +1,6 @@
 // The worker process: process_worker_main's serve loop. Plain blocking
-// reads and writes on the channel; one task at a time.
+// reads and writes on the channel; one task at a time (the parent may have
+// queued more in the channel: they wait there until this one is answered).
 
 #include "detail/frame_decoder.hpp"
 #include "detail/wire_messages.hpp"
