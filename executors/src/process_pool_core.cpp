@@ -181,8 +181,8 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
   }
 
   // Everything the manager does after any event: send queued work to idle
-  // workers, start workers when all are busy, queue one more task on each
-  // busy worker when there is a backlog, finish a shutdown.
+  // workers, start workers when all are busy, send tasks ahead to busy
+  // workers in a backlog (find_worker_to_queue_on), finish a shutdown.
   void step() {
     for (;;) {
       auto target = find_idle_worker();

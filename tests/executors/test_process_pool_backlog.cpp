@@ -44,34 +44,43 @@ namespace {
 constexpr auto hang_guard = 5s;  // a failure must not hang the suite
 constexpr int max_sent_ahead = 3;  // tasks waiting in one worker's channel at most
 
+// A pool whose first worker is held by report_then_wait until go.release(),
+// or until the test ends, however it ends (release runs before the pool's
+// destructor waits).
+struct blocked_pool {
+  explicit blocked_pool(long workers)
+      : pool(workers),
+        blocked(pool.submit<&report_then_wait>(ready.path(), go.path())),
+        pid(ready.wait_pid(hang_guard)) {}
+
+  worker_fifo::fifo ready{"backlog"}, go{"backlog"};
+  process_pool_executor pool;
+  worker_fifo::release_at_exit release{go, 1};
+  future<int> blocked;
+  pid_t pid;  // of the blocked worker, -1 if it never ran
+};
+
 }  // namespace
 
 TEST_CASE("tasks submitted behind a blocked worker run on the free one", "[process_backlog]") {
-  worker_fifo::fifo ready("backlog"), go("backlog");
-  process_pool_executor pool(2);
-  worker_fifo::release_at_exit release{go, 1};
-  auto blocked = pool.submit<&report_then_wait>(ready.path(), go.path());
-  const pid_t blocked_pid = ready.wait_pid(hang_guard);
-  REQUIRE(blocked_pid > 0);
+  blocked_pool p(2);
+  REQUIRE(p.pid > 0);
   // Not a backlog worth sending ahead: none may wait behind the blocked task.
   std::vector<future<int>> quick;
-  for (int i = 0; i < 6; ++i) quick.push_back(pool.submit<&current_pid>());
-  for (auto& f : quick) CHECK(f.result(hang_guard) != blocked_pid);
-  go.release(1);
-  CHECK(blocked.result(hang_guard) == blocked_pid);
+  for (int i = 0; i < 6; ++i) quick.push_back(p.pool.submit<&current_pid>());
+  for (auto& f : quick) CHECK(f.result(hang_guard) != p.pid);
+  p.go.release(1);
+  CHECK(p.blocked.result(hang_guard) == p.pid);
 }
 
 TEST_CASE("shutdown with cancel_futures cancels a backlog except the tasks sent ahead", "[process_backlog]") {
-  worker_fifo::fifo ready("backlog"), go("backlog");
-  process_pool_executor pool(1);
-  worker_fifo::release_at_exit release{go, 1};
-  auto blocked = pool.submit<&report_then_wait>(ready.path(), go.path());
-  REQUIRE(ready.wait_pid(hang_guard) > 0);
+  blocked_pool p(1);
+  REQUIRE(p.pid > 0);
   std::vector<future<int>> backlog;
-  for (int i = 0; i < 200; ++i) backlog.push_back(pool.submit<&twice>(i));
-  pool.shutdown(false, true);
-  go.release(1);
-  CHECK(blocked.result(hang_guard) > 0);
+  for (int i = 0; i < 200; ++i) backlog.push_back(p.pool.submit<&twice>(i));
+  p.pool.shutdown(false, true);
+  p.go.release(1);
+  CHECK(p.blocked.result(hang_guard) == p.pid);
   int cancelled = 0;
   for (int i = 0; i < 200; ++i) {
     auto& f = backlog[static_cast<std::size_t>(i)];
@@ -85,15 +94,11 @@ TEST_CASE("shutdown with cancel_futures cancels a backlog except the tasks sent 
 }
 
 TEST_CASE("a worker killed with tasks waiting in its channel fails each of them", "[process_backlog]") {
-  worker_fifo::fifo ready("backlog"), go("backlog");
-  process_pool_executor pool(1);
-  worker_fifo::release_at_exit release{go, 1};
-  auto blocked = pool.submit<&report_then_wait>(ready.path(), go.path());
-  const pid_t victim = ready.wait_pid(hang_guard);
-  REQUIRE(victim > 0);
+  blocked_pool p(1);
+  REQUIRE(p.pid > 0);
   std::vector<future<int>> backlog;
-  for (int i = 0; i < 200; ++i) backlog.push_back(pool.submit<&twice>(i));
-  REQUIRE(::kill(victim, SIGKILL) == 0);
+  for (int i = 0; i < 200; ++i) backlog.push_back(p.pool.submit<&twice>(i));
+  REQUIRE(::kill(p.pid, SIGKILL) == 0);
   auto message_of = [](const future<int>& f) -> std::string {
     try {
       (void)f.result(hang_guard);
@@ -102,7 +107,7 @@ TEST_CASE("a worker killed with tasks waiting in its channel fails each of them"
     }
     return "no broken_process_pool";
   };
-  CHECK_THAT(message_of(blocked), Contains("terminated abruptly") && Contains(std::to_string(victim)));
+  CHECK_THAT(message_of(p.blocked), Contains("terminated abruptly") && Contains(std::to_string(p.pid)));
   for (auto& f : backlog) CHECK_THAT(message_of(f), Contains("terminated abruptly"));
 }
 
