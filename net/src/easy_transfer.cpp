@@ -25,10 +25,22 @@ void ensure_curl_initialized() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-easy_transfer::easy_transfer(http_request request, const std::string& user_agent) : m_request(std::move(request)) {
+easy_transfer::easy_transfer(http_request request, const user_agent_header& user_agent, easy_handle_pool* pool)
+    : m_request(std::move(request)) {
   ensure_curl_initialized();
-  m_easy = curl_easy_init();
+  if (pool) m_easy = pool->take();
+  if (!m_easy) m_easy = curl_easy_init();
   if (!m_easy) throw http_error(make_curl_error(CURLE_OUT_OF_MEMORY), m_request.url, "curl_easy_init failed");
+  try {
+    set_options(user_agent);
+  } catch (...) {
+    curl_easy_cleanup(m_easy);  // the destructor does not run for a constructor that throws
+    curl_slist_free_all(m_headers);
+    throw;
+  }
+}
+
+void easy_transfer::set_options(const user_agent_header& user_agent) {
   auto& r = m_request;
   set(m_easy, CURLOPT_URL, r.url.c_str());
   set(m_easy, CURLOPT_PRIVATE, this);
@@ -36,7 +48,6 @@ easy_transfer::easy_transfer(http_request request, const std::string& user_agent
   set(m_easy, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM/SIGPIPE games in a threaded program
   set(m_easy, CURLOPT_PROTOCOLS_STR, "http,https");
   set(m_easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  set(m_easy, CURLOPT_USERAGENT, user_agent.c_str());
   set(m_easy, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
   bool sends_body = !r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH";
   if (r.method == "HEAD") {
@@ -50,12 +61,18 @@ easy_transfer::easy_transfer(http_request request, const std::string& user_agent
   if (r.method != "GET" && r.method != "HEAD" && r.method != "POST") {
     set(m_easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
   }
-  for (auto& [name, value] : r.headers) {
-    // curl drops "Name:" (it means "remove this header"); "Name;" sends it empty.
-    auto line = value.empty() ? name + ";" : name + ": " + value;
-    m_headers = curl_slist_append(m_headers, line.c_str());
+  if (r.headers.size() == 0) {
+    if (user_agent.list()) set(m_easy, CURLOPT_HTTPHEADER, user_agent.list());  // the client's, shared
+  } else {
+    for (auto& [name, value] : r.headers) {
+      // curl drops "Name:" (it means "remove this header"); "Name;" sends it empty.
+      auto line = value.empty() ? name + ";" : name + ": " + value;
+      append_header(line);
+    }
+    // The request's own User-Agent replaces the client's.
+    if (!user_agent.line().empty() && !r.headers.get("User-Agent")) append_header(user_agent.line());
+    set(m_easy, CURLOPT_HTTPHEADER, m_headers);
   }
-  if (m_headers) set(m_easy, CURLOPT_HTTPHEADER, m_headers);
   set(m_easy, CURLOPT_FOLLOWLOCATION, r.follow_redirects ? 1L : 0L);
   set(m_easy, CURLOPT_MAXREDIRS, r.max_redirects);
   if (r.timeout) set(m_easy, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout->count()));
@@ -81,6 +98,12 @@ easy_transfer::easy_transfer(http_request request, const std::string& user_agent
     set(m_easy, CURLOPT_XFERINFODATA, this);
     set(m_easy, CURLOPT_NOPROGRESS, 0L);
   }
+}
+
+void easy_transfer::append_header(const std::string& line) {
+  curl_slist* list = curl_slist_append(m_headers, line.c_str());
+  if (list == nullptr) throw http_error(make_curl_error(CURLE_OUT_OF_MEMORY), m_request.url, "curl_slist_append failed");
+  m_headers = list;
 }
 
 easy_transfer::~easy_transfer() {

@@ -1,4 +1,5 @@
-// http_client's engine: libcurl's multi_socket API on an Asio strand.
+// http_client's engine: libcurl's multi_socket API on one serialized Asio
+// executor (the loop's own, or a strand of a multi-threaded one).
 // libcurl says which sockets to watch (socket callback) and when to time
 // out (timer callback); Asio waits and calls back into curl. Rules kept
 // (libtorrent's curl_pool approach): every fd curl reports is watched by a
@@ -15,7 +16,9 @@
 
 #include "detail/easy_transfer.hpp"
 
+#include <asio/detail/scheduler.hpp>
 #include <asio/error.hpp>
+#include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -45,6 +48,25 @@ http_client::http_client(const http_client_options& options) {
 namespace detail {
 namespace {
 
+// Idle easy handles kept for reuse: as many as a busy client has in flight
+// at once, bounded (each holds a 16 KB receive buffer).
+constexpr std::size_t kept_easy_handles = 64;
+
+// The executor the client's handlers run on, one at a time. An io_context
+// made with concurrency hint 1 (every event_loop's) is run by one thread:
+// Asio documents the hint as that promise, so its handlers never overlap and
+// a strand would only add a queue and a second dispatch to every socket
+// event and timer (about 6,000 instructions per small GET, callgrind).
+// Anything else (a thread pool, an io_context run by several threads) gets
+// a strand.
+asio::any_io_executor serialized(asio::any_io_executor executor) {
+  if (const auto* io = executor.target<asio::io_context::executor_type>()) {
+    auto& scheduler = asio::use_service<asio::detail::scheduler>(io->context());
+    if (scheduler.concurrency_hint() == ASIO_CONCURRENCY_HINT_1) return executor;
+  }
+  return asio::make_strand(std::move(executor));
+}
+
 // One socket curl asked us to watch.
 struct socket_watch {
   socket_watch(const asio::any_io_executor& ex, curl_socket_t fd) : descriptor(ex, fd), fd(fd) {}
@@ -61,9 +83,10 @@ struct socket_watch {
 class http_client_core : public std::enable_shared_from_this<http_client_core> {
  public:
   http_client_core(asio::any_io_executor executor, const http_client_options& options)
-      : m_strand(asio::make_strand(std::move(executor))),
-        m_timer(m_strand),
+      : m_executor(serialized(std::move(executor))),
+        m_timer(m_executor),
         m_user_agent(options.user_agent),
+        m_easy_pool(kept_easy_handles),
         m_multiplex(options.multiplex) {
     ensure_curl_initialized();
     m_multi = curl_multi_init();
@@ -83,16 +106,16 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
 
   ~http_client_core() { close(); }
 
-  asio::any_io_executor executor() const { return m_strand; }
+  asio::any_io_executor executor() const { return m_executor; }
   std::uint64_t next_id() noexcept { return m_next_id.fetch_add(1, std::memory_order_relaxed); }  // relaxed: unique ids only
 
-  // --- on the strand ----------------------------------------------------
+  // --- on m_executor -----------------------------------------------------
 
   void add(std::uint64_t id, http_request request, std::unique_ptr<http_completion> completion) {
     if (m_closed) return completion->complete(closed_error(request.url), {});
     std::unique_ptr<easy_transfer> easy;
     try {
-      easy = std::make_unique<easy_transfer>(std::move(request), m_user_agent);
+      easy = std::make_unique<easy_transfer>(std::move(request), m_user_agent, &m_easy_pool);
     } catch (...) {
       return completion->complete(std::current_exception(), {});
     }
@@ -105,7 +128,7 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
     if (m_multiplex && easy->request().url.starts_with("https:")) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
     std::weak_ptr<http_client_core> weak = shared_from_this();
     easy->request().control->attach([weak, id] {
-      if (auto core = weak.lock()) asio::post(core->m_strand, [core, id] { core->resume(id); });
+      if (auto core = weak.lock()) asio::post(core->m_executor, [core, id] { core->resume(id); });
     });
     if (auto rc = curl_multi_add_handle(m_multi, h); rc != CURLM_OK) {
       auto url = easy->request().url;
@@ -122,6 +145,7 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
     auto a = std::move(it->second);
     m_transfers.erase(it);
     remove(*a.easy);
+    m_easy_pool.give(a.easy->release_handle());
     auto url = a.easy->request().url;
     a.completion->complete(std::make_exception_ptr(http_error(asio::error::operation_aborted, url, "request cancelled")),
                            {});
@@ -183,7 +207,7 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
       return;
     }
     auto& w = m_sockets[fd];
-    if (!w) w = std::make_shared<socket_watch>(m_strand, fd);
+    if (!w) w = std::make_shared<socket_watch>(m_executor, fd);
     w->wanted = what;
     arm(w);
   }
@@ -243,7 +267,7 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
       // Posted, not called: we are inside curl.
       if (!core.m_kick_posted) {
         core.m_kick_posted = true;
-        asio::post(core.m_strand, [self = core.shared_from_this()] {
+        asio::post(core.m_executor, [self = core.shared_from_this()] {
           self->m_kick_posted = false;
           if (!self->m_closed) self->socket_action(CURL_SOCKET_TIMEOUT, 0);
         });
@@ -289,21 +313,25 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
       remove(*a.easy);
       http_response response;
       auto e = a.easy->finish(code, response);
+      m_easy_pool.give(a.easy->release_handle());
       a.completion->complete(e, std::move(response));
     }
   }
 
-  asio::strand<asio::any_io_executor> m_strand;
+  asio::any_io_executor m_executor;  // see serialized()
   asio::steady_timer m_timer;
   std::optional<std::chrono::steady_clock::time_point> m_deadline;  // curl's, none: no timeout wanted
   bool m_timer_armed = false;  // m_timer has a wait pending that is not cancelled
   bool m_kick_posted = false;  // a socket_action(TIMEOUT) for a 0 ms timeout is queued
-  std::string m_user_agent;
+  user_agent_header m_user_agent;
+  // m_executor only. Its handles are out of the multi handle, so they may be
+  // cleaned up after curl_multi_cleanup (in close()).
+  easy_handle_pool m_easy_pool;
   bool m_multiplex;
   CURLM* m_multi = nullptr;
   bool m_closed = false;
   std::atomic<std::uint64_t> m_next_id{1};
-  // Strand only.
+  // m_executor only.
   std::unordered_map<std::uint64_t, active> m_transfers;
   std::unordered_map<CURL*, std::uint64_t> m_by_handle;
   std::unordered_map<curl_socket_t, std::shared_ptr<socket_watch>> m_sockets;

@@ -17,6 +17,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -67,6 +68,21 @@ inline outcome perform(http_request request) {
 }
 
 inline outcome perform(std::string url) { return perform(make_request(std::move(url))); }
+
+/// Several requests through one client, one after another.
+inline asio::awaitable<std::vector<outcome>> in_sequence(http_client& client, std::vector<http_request> requests) {
+  std::vector<outcome> outcomes;
+  for (auto& request : requests) outcomes.push_back(co_await attempt(client, std::move(request)));
+  co_return outcomes;
+}
+
+/// in_sequence on a fresh event_loop and a client with these options.
+inline std::vector<outcome> perform_in_sequence(std::vector<http_request> requests,
+                                                const http_client_options& options = {}) {
+  event_loop loop;
+  http_client client(loop.get_executor(), options);
+  return loop.run(in_sequence(client, std::move(requests)));
+}
 
 /// A loopback port that was free a moment ago and is closed now: connecting
 /// to it is refused.

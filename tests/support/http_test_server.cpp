@@ -57,8 +57,10 @@ struct server_state {
 
 std::string echo_fields(const request& req) {
   std::string fields = "X-Echo-Method: " + req.method + "\r\nX-Echo-Path: " + req.target + "\r\n";
-  for (const auto& [name, value] : req.headers)
+  for (const auto& [name, value] : req.headers) {
     if (name.size() >= 2 && iequals(name.substr(0, 2), "X-")) fields += "X-Echo-" + name + ": " + value + "\r\n";
+    if (iequals(name, "User-Agent")) fields += "X-Echo-User-Agent: " + value + "\r\n";
+  }
   return fields;
 }
 

@@ -33,7 +33,8 @@
 ///                           X-Echo-Method: <method>, X-Echo-Path: <target as
 ///                           sent, query included>, and for every request
 ///                           header whose name starts with "X-" (any case)
-///                           "X-Echo-<name as sent>: <value>".
+///                           "X-Echo-<name as sent>: <value>"; for every
+///                           User-Agent header "X-Echo-User-Agent: <value>".
 ///   GET /close              200 "bye" with Connection: close, then closes.
 ///   GET /status/CODE        CODE (200..599) with body "status CODE" (no
 ///                           body for 204 and 304).

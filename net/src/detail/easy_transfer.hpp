@@ -6,10 +6,14 @@
 #include <cofutures/http_error.hpp>
 #include <cofutures/http_request.hpp>
 
+#include "easy_handle_pool.hpp"
+#include "user_agent_header.hpp"
+
 #include <curl/curl.h>
 
 #include <exception>
 #include <string>
+#include <utility>
 
 namespace cofutures::detail {
 
@@ -18,13 +22,18 @@ void ensure_curl_initialized();
 
 class easy_transfer {
  public:
+  /// Sets up a handle taken from `pool` (when given and not empty) or a
+  /// new one; the transfer owns it. `user_agent` must outlive the transfer.
   /// @throws http_error if libcurl refuses an option.
-  explicit easy_transfer(http_request request, const std::string& user_agent = "cofutures/0.1");
+  easy_transfer(http_request request, const user_agent_header& user_agent, easy_handle_pool* pool = nullptr);
   ~easy_transfer();
   easy_transfer(const easy_transfer&) = delete;
   easy_transfer& operator=(const easy_transfer&) = delete;
 
   CURL* handle() const noexcept { return m_easy; }
+  /// Gives up the handle (for easy_handle_pool::give), once it is out of
+  /// any multi handle and finish() has read what it needs.
+  CURL* release_handle() noexcept { return std::exchange(m_easy, nullptr); }
   const http_request& request() const noexcept { return m_request; }
   bool paused() const noexcept { return m_paused; }
   void unpause();
@@ -34,6 +43,8 @@ class easy_transfer {
   std::exception_ptr finish(CURLcode code, http_response& response);
 
  private:
+  void set_options(const user_agent_header& user_agent);
+  void append_header(const std::string& line);
   static size_t on_write(char* data, size_t size, size_t count, void* self);
   static size_t on_header(char* data, size_t size, size_t count, void* self);
   static int on_progress(void* self, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);

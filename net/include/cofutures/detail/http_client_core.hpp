@@ -1,7 +1,7 @@
 #pragma once
 // The shared part of an http_client: one libcurl multi handle driven by
-// the client's executor (a strand of it); kept in src/ and reached
-// through these functions.
+// the client's executor (a strand of it unless one thread runs it); kept
+// in src/ and reached through these functions.
 
 #include <cofutures/detail/http_completion.hpp>
 #include <cofutures/http_request.hpp>
