@@ -1,16 +1,32 @@
 #include <cofutures/detail/future_set_waiter.hpp>
 
+#include <algorithm>
+
 namespace cofutures::detail {
 
-future_set_waiter::future_set_waiter(std::vector<std::shared_ptr<state_base>> states, mode m)
-    : m_states(std::move(states)), m_links(new link[m_states.size()]), m_mode(m) {
+future_set_waiter::future_set_waiter(std::vector<state_base*> states, mode m)
+    : m_states(std::move(states)), m_mode(m) {
+  // Done futures need no link: over a million of them the waiter reads each
+  // one's status (acquire, see state_base::status) and allocates nothing.
   std::vector<std::size_t> already_done;
-  for (std::size_t i = 0; i < m_states.size(); ++i) {
-    m_links[i].m_owner = this;
-    m_links[i].m_index = i;
-    m_links[i].m_was_linked = m_states[i]->link_if_pending(m_links[i]);
-    if (!m_links[i].m_was_linked) already_done.push_back(i);
+  std::vector<std::size_t> pending;
+  for (std::size_t i = 0; i < m_states.size(); ++i) (m_states[i]->done() ? already_done : pending).push_back(i);
+  if (!pending.empty()) {
+    m_links.reset(new link[pending.size()]);
+    m_link_count = pending.size();
   }
+  bool late = false;  // a future finished between the two looks
+  for (std::size_t k = 0; k < pending.size(); ++k) {
+    auto& l = m_links[k];
+    l.m_owner = this;
+    l.m_index = pending[k];
+    l.m_was_linked = m_states[l.m_index]->link_if_pending(l);
+    if (!l.m_was_linked) {
+      already_done.push_back(l.m_index);
+      late = true;
+    }
+  }
+  if (late) std::sort(already_done.begin(), already_done.end());
   std::lock_guard lock(m_mutex);  // links may already be recording completions
   for (auto i : already_done) {
     if (m_states[i]->has_exception()) m_saw_exception = true;
@@ -19,12 +35,17 @@ future_set_waiter::future_set_waiter(std::vector<std::shared_ptr<state_base>> st
   m_finished.insert(m_finished.begin(), already_done.begin(), already_done.end());
 }
 
-future_set_waiter::~future_set_waiter() {
+future_set_waiter::~future_set_waiter() { unlink_all(); }
+
+void future_set_waiter::unlink_all() noexcept {
+  if (m_unlinked) return;
+  m_unlinked = true;
   // Takes each state's lock: once past it, no notify for this waiter can
   // be running or start.
   // A link never linked (its future was done already) needs no lock.
-  for (std::size_t i = 0; i < m_states.size(); ++i) {
-    if (m_links[i].m_was_linked) m_states[i]->unlink_if_linked(m_links[i]);
+  for (std::size_t k = 0; k < m_link_count; ++k) {
+    auto& l = m_links[k];
+    if (l.m_was_linked) m_states[l.m_index]->unlink_if_linked(l);
   }
 }
 

@@ -1,15 +1,18 @@
 #include <cofutures/wait.hpp>
 
 #include <cofutures/any_future.hpp>
+#include <cofutures/as_completed.hpp>
 #include <cofutures/errors.hpp>
 #include <cofutures/future.hpp>
 #include <cofutures/promise.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <exception>
 #include <latch>
 #include <optional>
+#include <ranges>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -87,6 +90,30 @@ TEST_CASE("wait collapses duplicate futures", "[wait][duplicates]") {
   auto r = wait(futures{f, g, f, g, f}, return_when::all_completed);
   REQUIRE(r.done == futures{f, g});
   REQUIRE(r.not_done.empty());
+}
+
+TEST_CASE("thousands of futures with duplicates collapse in first-seen order, sized range or not",
+          "[wait][duplicates]") {
+  // Each future three times, spread apart: the set that drops the repeats
+  // grows while it fills when the range cannot say its size (a filter view).
+  futures_kit kit;
+  futures unique;
+  for (int i = 0; i < 3000; ++i) unique.push_back(i % 2 ? kit.returned() : kit.raised());
+  futures input;
+  for (int round = 0; round < 3; ++round) input.insert(input.end(), unique.begin(), unique.end());
+  auto everything = input | std::views::filter([](const future<int>&) { return true; });
+
+  auto sized = wait(input);
+  CHECK(sized.done == unique);
+  CHECK(sized.not_done.empty());
+  auto unsized = wait(everything);
+  CHECK(unsized.done == unique);
+  futures yielded;
+  for (auto& f : cofutures::as_completed(everything)) yielded.push_back(f);
+  CHECK(yielded == unique);
+  // The caller's futures are untouched: the wait worked on its own copies.
+  CHECK(input.size() == 9000);
+  CHECK(std::ranges::all_of(input, [](const future<int>& f) { return f.valid(); }));
 }
 
 TEST_CASE("first_completed returns when one future completes", "[wait][first_completed]") {

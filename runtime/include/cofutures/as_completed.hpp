@@ -103,7 +103,7 @@ class as_completed_range {
   }
 
   std::optional<optional_timeout::clock::time_point> m_deadline;
-  std::vector<F> m_futures;
+  std::vector<F> m_futures;                             // owns the states: declared before m_waiter
   std::unique_ptr<detail::future_set_waiter> m_waiter;  // states point into it: never moves
   std::optional<F> m_current;
   bool m_started = false;
@@ -133,7 +133,7 @@ class async_as_completed_range {
   async_as_completed_range(std::vector<F> futures, optional_timeout timeout)
       : m_futures(std::make_shared<std::vector<F>>(std::move(futures))),
         m_state(std::make_shared<detail::async_set_wait_state>(
-            detail::states_of(*m_futures), detail::future_set_waiter::mode::each, timeout.deadline())) {}
+            m_futures, detail::states_of(*m_futures), detail::future_set_waiter::mode::each, timeout.deadline())) {}
 
   template <class Token = asio::use_awaitable_t<>>
   auto next(Token&& token = {}) {

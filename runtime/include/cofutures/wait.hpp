@@ -53,12 +53,19 @@ inline future_set_waiter::mode to_mode(return_when rw) {
   throw std::invalid_argument("invalid return_when value");
 }
 
+/// Moves the futures of `fs` into done / not_done, as the waiter saw them
+/// up to now. Unlinks the waiter first: it records nothing after the
+/// snapshot, and once moved out, the futures may be dropped.
 template <class F>
-basic_wait_result<F> split_done(const std::vector<F>& fs, const future_set_waiter& w) {
+basic_wait_result<F> split_done(std::vector<F>& fs, future_set_waiter& w) {
+  w.unlink_all();
+  auto finished = w.finished();
   basic_wait_result<F> out;
   std::vector<bool> is_done(fs.size());
-  for (auto i : w.finished()) is_done[i] = true;
-  for (std::size_t i = 0; i < fs.size(); ++i) (is_done[i] ? out.done : out.not_done).push_back(fs[i]);
+  for (auto i : finished) is_done[i] = true;
+  out.done.reserve(finished.size());
+  out.not_done.reserve(fs.size() - finished.size());
+  for (std::size_t i = 0; i < fs.size(); ++i) (is_done[i] ? out.done : out.not_done).push_back(std::move(fs[i]));
   return out;
 }
 
@@ -102,7 +109,7 @@ auto async_wait(R&& futures, return_when when = return_when::all_completed, opti
   using F = detail::range_future_t<R>;
   using result_t = basic_wait_result<F>;
   auto fs = std::make_shared<std::vector<F>>(detail::unique_futures<F>(std::forward<R>(futures)));
-  auto state = std::make_shared<detail::async_set_wait_state>(detail::states_of(*fs), detail::to_mode(when),
+  auto state = std::make_shared<detail::async_set_wait_state>(fs, detail::states_of(*fs), detail::to_mode(when),
                                                               timeout.deadline());
   auto ready = [](detail::async_set_wait_state& s) { return s.m_waiter.satisfied(); };
   auto finish = [fs](auto& self, detail::async_set_wait_state& s, bool aborted, bool) {

@@ -24,10 +24,13 @@ namespace cofutures::detail {
 
 /// What an async set wait shares with the wake-ups it posts.
 struct async_set_wait_state {
-  async_set_wait_state(std::vector<std::shared_ptr<state_base>> states, future_set_waiter::mode m,
-                       std::optional<future_set_waiter::clock::time_point> deadline)
-      : m_waiter(std::move(states), m), m_deadline(deadline) {}
+  /// `futures` owns the states (a shared_ptr to the caller's vector of
+  /// futures): the waiter, destroyed first, may touch them to the end.
+  async_set_wait_state(std::shared_ptr<const void> futures, std::vector<state_base*> states,
+                       future_set_waiter::mode m, std::optional<future_set_waiter::clock::time_point> deadline)
+      : m_futures(std::move(futures)), m_waiter(std::move(states), m), m_deadline(deadline) {}
 
+  std::shared_ptr<const void> m_futures;  // declared before m_waiter: outlives it
   future_set_waiter m_waiter;
   std::optional<future_set_waiter::clock::time_point> m_deadline;
   std::optional<asio::steady_timer> m_timer;  // on the waiting operation's executor

@@ -5,12 +5,12 @@
 #include <cofutures/any_future.hpp>
 #include <cofutures/detail/default_executor.hpp>
 #include <cofutures/detail/future_state.hpp>
+#include <cofutures/detail/pointer_set.hpp>
 #include <cofutures/future.hpp>
 
 #include <memory>
 #include <ranges>
 #include <type_traits>
-#include <unordered_set>
 #include <vector>
 
 namespace cofutures::detail {
@@ -34,23 +34,23 @@ using range_future_t = std::remove_cvref_t<std::ranges::range_value_t<R>>;
 template <class F, class R>
 std::vector<F> unique_futures(R&& range) {
   std::vector<F> out;
-  std::unordered_set<const void*> seen;
-  if constexpr (std::ranges::sized_range<R>) {
-    out.reserve(std::ranges::size(range));
-    seen.reserve(std::ranges::size(range));  // no rehashing over a million futures
-  }
+  std::size_t expected = 0;
+  if constexpr (std::ranges::sized_range<R>) expected = static_cast<std::size_t>(std::ranges::size(range));
+  out.reserve(expected);
+  pointer_set seen(expected);
   for (auto&& f : range) {
     if (!f.valid()) throw invalid_state_error("a future in the set has no state");
-    if (seen.insert(f.state_ptr().get()).second) out.push_back(f);
+    if (seen.insert(f.state_ptr().get())) out.push_back(f);
   }
   return out;
 }
 
+/// The futures' states, owned by `fs` (see future_set_waiter).
 template <class F>
-std::vector<std::shared_ptr<state_base>> states_of(const std::vector<F>& fs) {
-  std::vector<std::shared_ptr<state_base>> out;
+std::vector<state_base*> states_of(const std::vector<F>& fs) {
+  std::vector<state_base*> out;
   out.reserve(fs.size());
-  for (const auto& f : fs) out.push_back(f.state_ptr());
+  for (const auto& f : fs) out.push_back(f.state_ptr().get());
   return out;
 }
 

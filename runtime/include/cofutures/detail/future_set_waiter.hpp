@@ -22,16 +22,24 @@ class future_set_waiter {
   enum class mode { first_completed, first_exception, all_completed, each };
   using clock = std::chrono::steady_clock;
 
-  /// `states` must be free of duplicates. Links into every state; futures
-  /// already done are recorded first, in input order.
-  future_set_waiter(std::vector<std::shared_ptr<state_base>> states, mode m);
-  /// Unlinks from every state (so no state can reach a dead waiter).
+  /// `states` must be free of duplicates, and stay alive until unlink_all()
+  /// or the destructor: the caller's futures own them (the waiter holds raw
+  /// pointers, so a million-future wait costs no reference counting).
+  /// Links into every state; futures already done are recorded first, in
+  /// input order.
+  future_set_waiter(std::vector<state_base*> states, mode m);
+  /// unlink_all().
   ~future_set_waiter();
   future_set_waiter(const future_set_waiter&) = delete;
   future_set_waiter& operator=(const future_set_waiter&) = delete;
 
   std::size_t size() const noexcept { return m_states.size(); }
-  const std::shared_ptr<state_base>& state_at(std::size_t i) const noexcept { return m_states[i]; }
+
+  /// Unlinks from every state still linked, so no state can reach the
+  /// waiter and the waiter touches no state again: the futures may go.
+  /// Completions after it are not recorded. Idempotent; the waiter's own
+  /// thread only.
+  void unlink_all() noexcept;
 
   /// Blocks until the mode's condition holds or the deadline passes;
   /// returns whether it holds.
@@ -61,8 +69,10 @@ class future_set_waiter {
   void record(std::size_t index, state_base& s) noexcept;
   bool satisfied_locked() const noexcept;
 
-  std::vector<std::shared_ptr<state_base>> m_states;
-  std::unique_ptr<link[]> m_links;
+  std::vector<state_base*> m_states;  // owned by the caller's futures
+  bool m_unlinked = false;            // unlink_all() ran: the waiter's own thread only
+  std::unique_ptr<link[]> m_links;  // one per future pending when the waiter was made
+  std::size_t m_link_count = 0;
   mode m_mode;
 
   // Locked after a state's lock (record runs under it), never before.
