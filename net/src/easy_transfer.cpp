@@ -100,6 +100,12 @@ void easy_transfer::set_options(const user_agent_header& user_agent) {
   }
 }
 
+easy_transfer* easy_transfer::of(CURL* easy) noexcept {
+  char* self = nullptr;
+  curl_easy_getinfo(easy, CURLINFO_PRIVATE, &self);
+  return reinterpret_cast<easy_transfer*>(self);
+}
+
 void easy_transfer::append_header(const std::string& line) {
   curl_slist* list = curl_slist_append(m_headers, line.c_str());
   if (list == nullptr) throw http_error(make_curl_error(CURLE_OUT_OF_MEMORY), m_request.url, "curl_slist_append failed");
@@ -145,6 +151,7 @@ size_t easy_transfer::on_header(char* data, size_t size, size_t count, void* p) 
   if (line.starts_with("HTTP/")) {
     self.m_response.headers.fields.clear();  // a new response (redirect, 100 Continue): keep the last
   } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
+    if (self.m_response.headers.fields.empty()) self.m_response.headers.fields.reserve(16);  // no regrowth for a usual head
     auto value = line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
     self.m_response.headers.add(std::string(line.substr(0, colon)), std::string(value));

@@ -135,7 +135,7 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
       return completion->complete(
           std::make_exception_ptr(http_error(make_curl_error(CURLE_FAILED_INIT), url, curl_multi_strerror(rc))), {});
     }
-    m_by_handle[h] = id;
+    easy->set_id(id);
     m_transfers.emplace(id, active{std::move(easy), std::move(completion)});
   }
 
@@ -187,7 +187,6 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
   }
 
   void remove(easy_transfer& easy) {
-    m_by_handle.erase(easy.handle());
     if (m_multi) curl_multi_remove_handle(m_multi, easy.handle());
   }
 
@@ -305,9 +304,9 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
       if (msg->msg != CURLMSG_DONE) continue;
       auto code = msg->data.result;
       auto h = msg->easy_handle;  // msg is invalid after remove_handle
-      auto by = m_by_handle.find(h);
-      if (by == m_by_handle.end()) continue;
-      auto it = m_transfers.find(by->second);
+      auto* transfer = easy_transfer::of(h);
+      auto it = transfer ? m_transfers.find(transfer->id()) : m_transfers.end();
+      if (it == m_transfers.end()) continue;
       auto a = std::move(it->second);
       m_transfers.erase(it);
       remove(*a.easy);
@@ -333,7 +332,6 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
   std::atomic<std::uint64_t> m_next_id{1};
   // m_executor only.
   std::unordered_map<std::uint64_t, active> m_transfers;
-  std::unordered_map<CURL*, std::uint64_t> m_by_handle;
   std::unordered_map<curl_socket_t, std::shared_ptr<socket_watch>> m_sockets;
 };
 

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <utility>
@@ -35,6 +36,11 @@ class easy_transfer {
   /// any multi handle and finish() has read what it needs.
   CURL* release_handle() noexcept { return std::exchange(m_easy, nullptr); }
   const http_request& request() const noexcept { return m_request; }
+  /// The transfer behind a handle curl reports (its CURLOPT_PRIVATE).
+  static easy_transfer* of(CURL* easy) noexcept;
+  /// The client's id for the request (0 for fetch()).
+  std::uint64_t id() const noexcept { return m_id; }
+  void set_id(std::uint64_t id) noexcept { m_id = id; }
   bool paused() const noexcept { return m_paused; }
   void unpause();
 
@@ -56,6 +62,7 @@ class easy_transfer {
   http_response m_response;
   std::exception_ptr m_callback_error;  // from on_chunk / on_progress
   bool m_paused = false;
+  std::uint64_t m_id = 0;
 };
 
 }  // namespace cofutures::detail
