@@ -25,8 +25,9 @@ void ensure_curl_initialized() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-easy_transfer::easy_transfer(http_request request, const user_agent_header& user_agent, easy_handle_pool* pool)
-    : m_request(std::move(request)) {
+easy_transfer::easy_transfer(http_request request, const user_agent_header& user_agent, easy_handle_pool* pool,
+                             parsed_url url)
+    : m_request(std::move(request)), m_url(std::move(url)) {
   ensure_curl_initialized();
   if (pool) m_easy = pool->take();
   if (!m_easy) m_easy = curl_easy_init();
@@ -42,7 +43,8 @@ easy_transfer::easy_transfer(http_request request, const user_agent_header& user
 
 void easy_transfer::set_options(const user_agent_header& user_agent) {
   auto& r = m_request;
-  set(m_easy, CURLOPT_URL, r.url.c_str());
+  if (m_url) set(m_easy, CURLOPT_CURLU, m_url.get());  // parsed once, by validate_request
+  else set(m_easy, CURLOPT_URL, r.url.c_str());
   set(m_easy, CURLOPT_PRIVATE, this);
   set(m_easy, CURLOPT_ERRORBUFFER, m_error);
   set(m_easy, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM/SIGPIPE games in a threaded program

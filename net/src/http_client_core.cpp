@@ -111,11 +111,11 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
 
   // --- on m_executor -----------------------------------------------------
 
-  void add(std::uint64_t id, http_request request, std::unique_ptr<http_completion> completion) {
+  void add(std::uint64_t id, http_request request, parsed_url url, std::unique_ptr<http_completion> completion) {
     if (m_closed) return completion->complete(closed_error(request.url), {});
     std::unique_ptr<easy_transfer> easy;
     try {
-      easy = std::make_unique<easy_transfer>(std::move(request), m_user_agent, &m_easy_pool);
+      easy = std::make_unique<easy_transfer>(std::move(request), m_user_agent, &m_easy_pool, std::move(url));
     } catch (...) {
       return completion->complete(std::current_exception(), {});
     }
@@ -340,15 +340,18 @@ std::shared_ptr<http_client_core> make_http_client_core(asio::any_io_executor ex
   return std::make_shared<http_client_core>(std::move(executor), options);
 }
 
-void validate_request(const http_request& request) {
+void parsed_url_deleter::operator()(void* url) const noexcept { curl_url_cleanup(static_cast<CURLU*>(url)); }
+
+parsed_url validate_request(const http_request& request) {
   ensure_curl_initialized();
-  CURLU* u = curl_url();
+  parsed_url url(curl_url());
+  if (!url) throw http_error(make_curl_error(CURLE_OUT_OF_MEMORY), request.url, "curl_url failed");
+  auto* u = static_cast<CURLU*>(url.get());
   auto rc = curl_url_set(u, CURLUPART_URL, request.url.c_str(), 0);
   char* scheme = nullptr;
   if (rc == CURLUE_OK) curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
   std::string s = scheme ? scheme : "";
   curl_free(scheme);
-  curl_url_cleanup(u);
   if (rc != CURLUE_OK) {
     throw http_error(make_curl_error(CURLE_URL_MALFORMAT), request.url,
                      std::string("malformed URL: ") + curl_url_strerror(rc));
@@ -360,16 +363,18 @@ void validate_request(const http_request& request) {
   if (request.method.empty()) {
     throw http_error(make_curl_error(CURLE_BAD_FUNCTION_ARGUMENT), request.url, "empty HTTP method");
   }
+  return url;
 }
 
 std::uint64_t next_request_id(http_client_core& core) noexcept { return core.next_id(); }
 
 void start_request(const std::shared_ptr<http_client_core>& core, std::uint64_t id, http_request request,
-                   std::unique_ptr<http_completion> completion) {
+                   parsed_url url, std::unique_ptr<http_completion> completion) {
   // Posted, even from the client's own thread: this may run inside a curl
   // callback (on_chunk starting another request), where curl must not be called.
-  asio::post(core->executor(), [core, id, request = std::move(request), completion = std::move(completion)]() mutable {
-    core->add(id, std::move(request), std::move(completion));
+  asio::post(core->executor(), [core, id, request = std::move(request), url = std::move(url),
+                                completion = std::move(completion)]() mutable {
+    core->add(id, std::move(request), std::move(url), std::move(completion));
   });
 }
 
