@@ -56,9 +56,10 @@ constexpr std::size_t kept_easy_handles = 64;
 // made with concurrency hint 1 (every event_loop's) is run by one thread:
 // Asio documents the hint as that promise, so its handlers never overlap and
 // a strand would only add a queue and a second dispatch to every socket
-// event and timer (about 6,000 instructions per small GET, callgrind).
+// event and timer (about 5,000 instructions per small GET, callgrind).
 // Anything else (a thread pool, an io_context run by several threads) gets
-// a strand.
+// a strand. Asio exposes the hint only through its scheduler service
+// (asio::detail); if that ever changes, the fallback is the strand.
 asio::any_io_executor serialized(asio::any_io_executor executor) {
   if (const auto* io = executor.target<asio::io_context::executor_type>()) {
     auto& scheduler = asio::use_service<asio::detail::scheduler>(io->context());

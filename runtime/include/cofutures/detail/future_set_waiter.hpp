@@ -71,7 +71,7 @@ class future_set_waiter {
 
   std::vector<state_base*> m_states;  // owned by the caller's futures
   bool m_unlinked = false;            // unlink_all() ran: the waiter's own thread only
-  std::unique_ptr<link[]> m_links;  // one per future pending when the waiter was made
+  std::unique_ptr<link[]> m_links;    // one per future pending when the waiter was made
   std::size_t m_link_count = 0;
   mode m_mode;
 
