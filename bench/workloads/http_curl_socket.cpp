@@ -5,25 +5,19 @@
 // cofutures' http_client does), with no loop library around it: it shows
 // what that API itself costs next to http_curl's curl_multi_perform.
 //   http_curl_socket --url http://127.0.0.1:PORT/small.html --n 20000 --in-flight 64 --workload http_small
-#include "common.hpp"
+#include "curl_transfers.hpp"
 
 #include <curl/curl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include <memory>
 #include <string>
 
 namespace {
 
-struct transfer {
-  std::string body;
-};
-
-std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
-  static_cast<transfer*>(user)->body.append(data, size * count);
-  return size * count;
-}
+using bench::curl::finish;
+using bench::curl::start;
+using bench::curl::totals;
 
 struct driver {
   int epoll_fd = -1;
@@ -48,39 +42,13 @@ int on_timer(CURLM*, long timeout_ms, void* user) {
   return 0;
 }
 
-struct totals {
-  long ok = 0;
-  long bytes = 0;
-};
-
-void start(CURLM* multi, const std::string& url) {
-  CURL* easy = curl_easy_init();
-  auto* t = new transfer;  // owned by the easy handle until it finishes
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_write);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
-  curl_multi_add_handle(multi, easy);
-}
-
 // Finished transfers out, new ones in; returns how many finished.
 long collect(CURLM* multi, const std::string& url, long n, long& started, totals& out) {
   long finished = 0;
   int queued = 0;
   while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
     if (msg->msg != CURLMSG_DONE) continue;
-    CURL* easy = msg->easy_handle;
-    transfer* raw = nullptr;
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
-    std::unique_ptr<transfer> t(raw);
-    long status = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    bench::check(msg->data.result == CURLE_OK, curl_easy_strerror(msg->data.result));
-    if (status == 200) ++out.ok;
-    out.bytes += static_cast<long>(t->body.size());
-    curl_multi_remove_handle(multi, easy);
-    curl_easy_cleanup(easy);
+    finish(multi, msg, out);
     ++finished;
     if (started < n) {
       start(multi, url);
