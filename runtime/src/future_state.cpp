@@ -78,8 +78,8 @@ bool state_base::cancel(const std::shared_ptr<state_base>& self) {
     return is_cancelled(s);  // it started running (or finished) meanwhile
   }
   notify_waiters_locked();
+  auto hook = m_callbacks.take_cancel_hook();
   auto callbacks = std::move(m_callbacks);
-  auto hook = std::move(m_cancel_hook);
   lock.unlock();  // hooks and callbacks may touch this future again
   if (hook) hook();
   dispatch_callbacks(self, std::move(callbacks));
@@ -131,7 +131,7 @@ void state_base::abandon(const std::shared_ptr<state_base>& self) noexcept {
 void state_base::set_cancel_hook(std::function<void()> hook) {
   std::unique_lock lock(m_mutex);  // races a cancel() reading the hook
   if (!is_cancelled(m_status.load(std::memory_order_relaxed))) {  // relaxed: under the lock
-    m_cancel_hook = std::move(hook);
+    m_callbacks.rare_or_new().cancel_hook = std::move(hook);
     return;
   }
   lock.unlock();
@@ -168,8 +168,8 @@ void state_base::finish_locked(const std::shared_ptr<state_base>& self,
   // lock-free reader that sees `finished`.
   m_status.store(future_status::finished, std::memory_order_release);
   notify_waiters_locked();
+  auto hook = m_callbacks.take_cancel_hook();  // the operation is over: dropped below, unlocked
   auto callbacks = std::move(m_callbacks);
-  auto hook = std::move(m_cancel_hook);  // the operation is over: dropped below, unlocked
   lock.unlock();  // callbacks run outside the lock: they may use the future
   hook = nullptr;
   dispatch_callbacks(self, std::move(callbacks));
@@ -193,8 +193,8 @@ void state_base::dispatch_callbacks(const std::shared_ptr<state_base>& self, cal
       }
     };
     run(cbs.first);
-    if (cbs.more) {
-      for (auto& cb : *cbs.more) run(cb);
+    if (cbs.rare) {
+      for (auto& cb : cbs.rare->more_callbacks) run(cb);
     }
   };
   // A bound future's callbacks run on its loop's thread, in order, in one

@@ -103,20 +103,33 @@ class state_base {
 
  private:
   void notify_waiters_locked() noexcept;
+  // What few futures need, allocated on first use: the done-callbacks
+  // after the first, and the cancel hook (spawned coroutines, Asio
+  // operations). Kept out of the state: a pool task's future has neither,
+  // and a million pending futures would carry the bytes for nothing.
+  struct rare_parts {
+    std::vector<callback> more_callbacks;
+    std::function<void()> cancel_hook;
+  };
   // The done-callbacks, in order: the first in place (the common case of
-  // one costs no allocation), any others after it. Small: every future
-  // carries one.
+  // one costs no allocation), any others after it.
   struct callback_list {
     callback first;
-    std::unique_ptr<std::vector<callback>> more;
+    std::unique_ptr<rare_parts> rare;
     bool empty() const noexcept { return !first; }
     void push(callback cb) {
       if (!first) {
         first = std::move(cb);
         return;
       }
-      if (!more) more = std::make_unique<std::vector<callback>>();
-      more->push_back(std::move(cb));
+      rare_or_new().more_callbacks.push_back(std::move(cb));
+    }
+    rare_parts& rare_or_new() {
+      if (!rare) rare = std::make_unique<rare_parts>();
+      return *rare;
+    }
+    std::function<void()> take_cancel_hook() noexcept {
+      return rare ? std::move(rare->cancel_hook) : std::function<void()>();
     }
   };
 
@@ -129,8 +142,7 @@ class state_base {
   std::exception_ptr m_exception;
   waiter_node* m_waiters = nullptr;  // intrusive FIFO list
   waiter_node* m_waiters_tail = nullptr;
-  callback_list m_callbacks;
-  std::function<void()> m_cancel_hook;
+  callback_list m_callbacks;  // and the cancel hook, in its rare parts
   std::shared_ptr<loop_core> m_loop;  // callbacks go to this loop's thread
 };
 
