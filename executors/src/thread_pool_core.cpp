@@ -1,4 +1,5 @@
 #include <cofutures/detail/thread_pool_core.hpp>
+#include "detail/adaptive_mutex.hpp"
 #include <cofutures/errors.hpp>
 #include <cofutures/thread_name.hpp>
 
@@ -71,8 +72,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     if (!m_broken.empty()) throw broken_thread_pool(m_broken);
     if (m_shutdown) throw invalid_state_error("cannot schedule new futures after shutdown");
     push_locked(task.release());
-    // relaxed: spinning workers only use it as a hint; they take m_mutex.
-    m_queued.fetch_add(1, std::memory_order_relaxed);
+    add_queued_locked(1);
     // relaxed: read and written under m_mutex here; workers' decrements
     // only make this count smaller, which at worst starts no thread.
     auto outstanding = m_outstanding.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -123,11 +123,19 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
   }
 
   pool_task* pop_locked() noexcept {
-    m_queued.fetch_sub(1, std::memory_order_relaxed);  // a hint, see enqueue
+    add_queued_locked(-1);
     pool_task* task = m_head;
     m_head = task->m_next;
     if (!m_head) m_tail = nullptr;
     return task;
+  }
+
+  // Every writer holds m_mutex, so a load and a store do (no locked
+  // read-modify-write on the line the submitter and workers share).
+  // relaxed: spinning workers only use the count as a hint; they take
+  // m_mutex before they touch the queue.
+  void add_queued_locked(std::ptrdiff_t delta) noexcept {
+    m_queued.store(m_queued.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
   }
 
   void start_thread_locked() {
@@ -219,8 +227,8 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
   const std::string m_prefix;
   const std::function<void()> m_initializer;
 
-  mutable std::mutex m_mutex;  // guards everything below except m_outstanding
-  std::condition_variable m_cv;
+  mutable adaptive_mutex m_mutex;  // guards everything below except m_outstanding
+  std::condition_variable_any m_cv;  // any: waits on the adaptive_mutex
   pool_task* m_head = nullptr;
   pool_task* m_tail = nullptr;
   std::vector<std::thread> m_threads;
@@ -229,7 +237,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
   bool m_shutdown = false;
   std::string m_broken;  // non-empty once an initializer failed
   std::atomic<std::size_t> m_outstanding{0};  // queued or running, not yet returned
-  std::atomic<std::size_t> m_queued{0};       // tasks in the queue, for spinning workers
+  std::atomic<std::size_t> m_queued{0};       // tasks in the queue, for spinning workers; written under m_mutex
   std::atomic<bool> m_spinning{false};         // a worker is spinning for work
   std::mutex m_join_mutex;
 };
