@@ -197,6 +197,8 @@ void state_base::dispatch_callbacks(const std::shared_ptr<state_base>& self, cal
       for (auto& cb : cbs.rare->more_callbacks) run(cb);
     }
   };
+  static_assert(loop_core::posted_function::stores_in_place<decltype(batch)>,
+                "a callback batch is queued on the loop without an allocation of its own");
   // A bound future's callbacks run on its loop's thread, in order, in one
   // posted batch; once that loop is gone they run here, like Python's.
   if (m_loop && m_loop->try_post(std::move(batch))) return;

@@ -1,7 +1,7 @@
 #pragma once
 // small_function<R(A...)>: a move-only std::function that keeps callables
-// of up to 32 bytes in place, so a done-callback capturing a few references
-// (or a std::function) costs no allocation of its own.
+// of up to 32 bytes (or InlineSize) in place, so a done-callback capturing
+// a few references (or a std::function) costs no allocation of its own.
 
 #include <cstddef>
 #include <functional>
@@ -12,13 +12,13 @@
 
 namespace cofutures::detail {
 
-template <class Signature>
+template <class Signature, std::size_t InlineSize = 32>
 class small_function;
 
-template <class R, class... A>
-class small_function<R(A...)> {
+template <class R, class... A, std::size_t InlineSize>
+class small_function<R(A...), InlineSize> {
  public:
-  static constexpr std::size_t inline_size = 32;
+  static constexpr std::size_t inline_size = InlineSize;
 
   small_function() noexcept = default;
   small_function(std::nullptr_t) noexcept {}
@@ -30,7 +30,7 @@ class small_function<R(A...)> {
     if constexpr (std::is_pointer_v<D> || std::is_member_pointer_v<D> || requires { fn == nullptr; }) {
       if (fn == nullptr) return;  // an empty std::function or null pointer stays empty
     }
-    if constexpr (fits_inline<D>) {
+    if constexpr (stores_in_place<D>) {
       ::new (static_cast<void*>(m_storage)) D(std::forward<F>(fn));
       m_ops = &inline_ops<D>;
     } else {
@@ -58,6 +58,11 @@ class small_function<R(A...)> {
 
   explicit operator bool() const noexcept { return m_ops != nullptr; }
 
+  /// Whether a callable of type D is kept in place (no allocation).
+  template <class D>
+  static constexpr bool stores_in_place = sizeof(D) <= inline_size && alignof(D) <= alignof(std::max_align_t) &&
+                                          std::is_nothrow_move_constructible_v<D>;
+
   R operator()(A... args) {
     if (!m_ops) throw std::bad_function_call();
     return m_ops->call(m_storage, std::forward<A>(args)...);
@@ -69,10 +74,6 @@ class small_function<R(A...)> {
     void (*move)(void* to, void* from) noexcept;  // leaves `from` destroyed
     void (*destroy)(void*) noexcept;
   };
-
-  template <class D>
-  static constexpr bool fits_inline = sizeof(D) <= inline_size && alignof(D) <= alignof(std::max_align_t) &&
-                                      std::is_nothrow_move_constructible_v<D>;
 
   template <class D>
   static constexpr ops inline_ops{
