@@ -1,7 +1,8 @@
 #include <cofutures/detail/thread_pool_core.hpp>
-#include "detail/adaptive_mutex.hpp"
 #include <cofutures/errors.hpp>
 #include <cofutures/thread_name.hpp>
+
+#include "detail/adaptive_mutex.hpp"
 
 #include <algorithm>
 #include <atomic>
