@@ -177,6 +177,10 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
   // spins at a time: that one is enough to catch the next task of a
   // round trip, and more would take the cores the submitters need.
   void spin_for_work() noexcept {
+    // Work already waiting (a busy pool): straight to the lock, without the
+    // flag's read-modify-write or a clock read per task.
+    // relaxed: a hint, see enqueue
+    if (m_queued.load(std::memory_order_relaxed) != 0) return;
     if (m_spinning.exchange(true, std::memory_order_relaxed)) return;  // relaxed: m_mutex orders the queue
     auto until = std::chrono::steady_clock::now() + spin_budget;
     for (bool found = false; !found;) {
