@@ -1,4 +1,5 @@
 #include <cofutures/detail/thread_pool_core.hpp>
+#include <cofutures/detail/cpu_relax.hpp>
 #include <cofutures/errors.hpp>
 #include <cofutures/thread_name.hpp>
 
@@ -38,14 +39,6 @@ std::size_t checked_max_workers(const std::optional<long>& requested) {
 // microseconds after the last completed, which then costs no futex wake-up
 // on either side. Bounded, so an idle pool costs nothing.
 constexpr auto spin_budget = std::chrono::microseconds(50);
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 
 std::string what_of(std::exception_ptr e) {
   try {

@@ -1,5 +1,7 @@
 #include <cofutures/detail/future_state.hpp>
 
+#include <cofutures/detail/adaptive_spin.hpp>
+
 #include <condition_variable>
 
 namespace cofutures::detail {
@@ -32,7 +34,7 @@ class blocking_waiter final : public waiter_node {
 }  // namespace
 
 void state_base::wait() const {
-  if (done()) return;
+  if (done() || spin_until_done(*this, clock::time_point::max())) return;
   std::unique_lock lock(m_mutex);  // the node links under the state's lock
   blocking_waiter waiter;
   auto& self = const_cast<state_base&>(*this);
@@ -42,7 +44,7 @@ void state_base::wait() const {
 }
 
 bool state_base::wait_until(clock::time_point deadline) const {
-  if (done()) return true;
+  if (done() || spin_until_done(*this, deadline)) return true;
   std::unique_lock lock(m_mutex);  // the waiter links, and is notified, under the state's lock
   if (is_done(m_status.load(std::memory_order_relaxed))) return true;  // relaxed: under the lock
   blocking_waiter waiter;

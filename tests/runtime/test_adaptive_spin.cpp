@@ -1,0 +1,92 @@
+// The spin before a blocking wait parks (detail/adaptive_spin.hpp): a
+// thread that waits on long tasks stops spinning, one whose results come
+// back quickly keeps doing so, and timed polls do not count either way.
+#include <cofutures/detail/adaptive_spin.hpp>
+
+#include <cofutures/errors.hpp>
+#include <cofutures/future.hpp>
+#include <cofutures/promise.hpp>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+using namespace std::chrono_literals;
+using cofutures::detail::adaptive_spin;
+
+TEST_CASE("the spin budget halves on each miss, down to none, and a catch restores it", "[spin]") {
+  adaptive_spin spin;
+  REQUIRE(spin.next() == adaptive_spin::max_budget);
+  std::vector<adaptive_spin::duration> seen;
+  for (int i = 0; i < 6; ++i) {
+    spin.missed();
+    seen.push_back(spin.budget());
+  }
+  REQUIRE(seen == std::vector<adaptive_spin::duration>{100us, 50us, 25us, 12us, 0us, 0us});
+  spin.caught();
+  REQUIRE(spin.next() == adaptive_spin::max_budget);
+}
+
+TEST_CASE("with no budget left, only every reprobe_every-th wait spins, and a failed probe keeps none", "[spin]") {
+  adaptive_spin spin;
+  while (spin.budget().count() > 0) spin.missed();
+  for (int round = 0; round < 2; ++round) {
+    for (unsigned i = 1; i < adaptive_spin::reprobe_every; ++i) REQUIRE(spin.next() == 0us);
+    REQUIRE(spin.next() == adaptive_spin::max_budget);  // the probe
+    spin.missed();
+    REQUIRE(spin.budget() == 0us);
+  }
+  for (unsigned i = 1; i < adaptive_spin::reprobe_every; ++i) spin.next();
+  REQUIRE(spin.next() == adaptive_spin::max_budget);
+  spin.caught();  // results are quick again: spin on every wait
+  REQUIRE(spin.next() == adaptive_spin::max_budget);
+  REQUIRE(spin.next() == adaptive_spin::max_budget);
+}
+
+TEST_CASE("blocking waits that outlast the spin wear the thread's budget down; polls leave it alone",
+          "[spin][thread]") {
+  if (std::thread::hardware_concurrency() < 2) {
+    WARN("one CPU: waits never spin");
+    return;
+  }
+  // A fresh thread, so the budget starts full whatever ran on this one.
+  std::vector<adaptive_spin::duration> budgets;
+  std::thread waiter([&] {
+    cofutures::promise<int> p;  // never completed: every wait times out
+    auto f = p.get_future();
+    auto& spin = cofutures::detail::this_thread_wait_spin();
+    budgets.push_back(spin.budget());
+    for (int i = 0; i < 3; ++i) {
+      try {
+        (void)f.result(0s);  // a poll
+      } catch (const cofutures::timeout_error&) {
+      }
+    }
+    budgets.push_back(spin.budget());
+    for (int i = 0; i < 5; ++i) {
+      try {
+        (void)f.result(2ms);  // far longer than any spin
+      } catch (const cofutures::timeout_error&) {
+      }
+      budgets.push_back(spin.budget());
+    }
+  });
+  waiter.join();
+  REQUIRE(budgets == std::vector<adaptive_spin::duration>{200us, 200us, 100us, 50us, 25us, 12us, 0us});
+}
+
+TEST_CASE("a thread blocked in result() still gets the value once the spin has stopped", "[spin][thread]") {
+  cofutures::promise<int> p;
+  auto f = p.get_future();
+  int got = 0;
+  std::thread waiter([&] {
+    auto& spin = cofutures::detail::this_thread_wait_spin();
+    while (spin.budget().count() > 0) spin.missed();  // parks at once
+    got = f.result();
+  });
+  p.set_result(7);  // before or after the waiter parks: either way it wakes
+  waiter.join();
+  REQUIRE(got == 7);
+}
