@@ -10,7 +10,18 @@ future_set_waiter::future_set_waiter(std::vector<state_base*> states, mode m)
   // one's status (acquire, see state_base::status) and allocates nothing.
   std::vector<std::size_t> already_done;
   std::vector<std::size_t> pending;
-  for (std::size_t i = 0; i < m_states.size(); ++i) (m_states[i]->done() ? already_done : pending).push_back(i);
+  // Only first_exception asks whether one raised: asked in the same pass,
+  // while the state's line is in cache, not in a second one.
+  const bool track_exceptions = m_mode == mode::first_exception;
+  bool saw_exception = false;
+  for (std::size_t i = 0; i < m_states.size(); ++i) {
+    if (!m_states[i]->done()) {
+      pending.push_back(i);
+      continue;
+    }
+    already_done.push_back(i);
+    if (track_exceptions && m_states[i]->has_exception()) saw_exception = true;
+  }
   if (!pending.empty()) {
     m_links.reset(new link[pending.size()]);
     m_link_count = pending.size();
@@ -24,15 +35,15 @@ future_set_waiter::future_set_waiter(std::vector<state_base*> states, mode m)
     if (!l.m_was_linked) {
       already_done.push_back(l.m_index);
       late = true;
+      if (track_exceptions && m_states[l.m_index]->has_exception()) saw_exception = true;
     }
   }
   if (late) std::sort(already_done.begin(), already_done.end());
   std::lock_guard lock(m_mutex);  // links may already be recording completions
-  for (auto i : already_done) {
-    if (m_states[i]->has_exception()) m_saw_exception = true;
-  }
+  if (saw_exception) m_saw_exception = true;
   // Done futures come first, in input order, then completion order.
-  m_finished.insert(m_finished.begin(), already_done.begin(), already_done.end());
+  if (m_finished.empty()) m_finished = std::move(already_done);  // the usual case: no copy
+  else m_finished.insert(m_finished.begin(), already_done.begin(), already_done.end());
 }
 
 future_set_waiter::~future_set_waiter() { unlink_all(); }

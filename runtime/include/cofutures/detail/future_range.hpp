@@ -38,9 +38,26 @@ std::vector<F> unique_futures(R&& range) {
   if constexpr (std::ranges::sized_range<R>) expected = static_cast<std::size_t>(std::ranges::size(range));
   out.reserve(expected);
   pointer_set seen(expected);
-  for (auto&& f : range) {
+  auto add = [&](const auto& f) {
     if (!f.valid()) throw invalid_state_error("a future in the set has no state");
     if (seen.insert(f.state_ptr().get())) out.push_back(f);
+  };
+  if constexpr (std::ranges::random_access_range<R> && std::ranges::sized_range<R>) {
+    // Over many futures each one's table slot and reference count are cache
+    // misses; asking for them a few futures ahead lets them overlap.
+    constexpr std::size_t ahead = 8;
+    auto first = std::ranges::begin(range);
+    for (std::size_t i = 0; i < expected; ++i) {
+      if (i + ahead < expected) {
+        if (const auto* next = first[static_cast<std::ptrdiff_t>(i + ahead)].state_ptr().get()) {
+          seen.prefetch(next);
+          __builtin_prefetch(next, 1);
+        }
+      }
+      add(first[static_cast<std::ptrdiff_t>(i)]);
+    }
+  } else {
+    for (auto&& f : range) add(f);
   }
   return out;
 }

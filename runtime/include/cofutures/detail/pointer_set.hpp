@@ -21,6 +21,9 @@ class pointer_set {
     return place(p);
   }
   std::size_t size() const noexcept { return m_size; }
+  /// Asks the cache for p's first slot: a later insert(p) then need not
+  /// wait for it (the table is as large as the set, so slots are misses).
+  void prefetch(const void* p) const noexcept { __builtin_prefetch(&m_slots[hash(p) & (m_slots.size() - 1)]); }
 
  private:
   static std::size_t slots_for(std::size_t expected) noexcept {
