@@ -33,8 +33,8 @@ class blocking_waiter final : public waiter_node {
 
 }  // namespace
 
-void state_base::wait() const {
-  if (done() || spin_until_done(*this, clock::time_point::max())) return;
+void state_base::wait_pending() const {
+  if (spin_until_done(*this, clock::time_point::max())) return;
   std::unique_lock lock(m_mutex);  // the node links under the state's lock
   blocking_waiter waiter;
   auto& self = const_cast<state_base&>(*this);
@@ -43,8 +43,8 @@ void state_base::wait() const {
   waiter.m_cv.wait(lock, [&] { return waiter.m_fired; });
 }
 
-bool state_base::wait_until(clock::time_point deadline) const {
-  if (done() || spin_until_done(*this, deadline)) return true;
+bool state_base::wait_until_pending(clock::time_point deadline) const {
+  if (spin_until_done(*this, deadline)) return true;
   std::unique_lock lock(m_mutex);  // the waiter links, and is notified, under the state's lock
   if (is_done(m_status.load(std::memory_order_relaxed))) return true;  // relaxed: under the lock
   blocking_waiter waiter;

@@ -63,9 +63,12 @@ class state_base {
   bool has_exception() const noexcept { return status() == future_status::finished && m_exception; }
 
   // --- consumer side ---------------------------------------------------
-  void wait() const;
+  /// Inline for the done case (a result read after wait/as_completed).
+  void wait() const {
+    if (!done()) wait_pending();
+  }
   /// Waits until done or the deadline passed; returns done().
-  bool wait_until(clock::time_point deadline) const;
+  bool wait_until(clock::time_point deadline) const { return done() || wait_until_pending(deadline); }
   /// After done(): the exception, nullptr on success; cancelled_error if cancelled.
   std::exception_ptr exception_when_done() const;
   /// After done(): rethrows the exception or cancelled_error.
@@ -103,6 +106,8 @@ class state_base {
 
  private:
   void notify_waiters_locked() noexcept;
+  void wait_pending() const;
+  bool wait_until_pending(clock::time_point deadline) const;
   // What few futures need, allocated on first use: the done-callbacks
   // after the first, and the cancel hook (spawned coroutines, Asio
   // operations). Kept out of the state: a pool task's future has neither,
