@@ -26,7 +26,7 @@ bool spin_until_done(const state_base& s, std::chrono::steady_clock::time_point 
   for (;;) {
     for (int i = 0; i < 64; ++i) {  // about 3 us of pauses between clock reads
       if (s.done()) {
-        policy.caught();
+        policy.caught(std::chrono::duration_cast<adaptive_spin::duration>(clock::now() - start), budget);
         return true;
       }
       cpu_relax();

@@ -25,8 +25,16 @@ TEST_CASE("the spin budget halves on each miss, down to none, and a catch restor
     seen.push_back(spin.budget());
   }
   REQUIRE(seen == std::vector<adaptive_spin::duration>{100us, 50us, 25us, 12us, 0us, 0us});
-  spin.caught();
+  spin.caught(1us, adaptive_spin::max_budget);
   REQUIRE(spin.next() == adaptive_spin::max_budget);
+}
+
+TEST_CASE("a result caught late in the spin counts as a miss", "[spin]") {
+  adaptive_spin spin;
+  spin.caught(150us, 200us);  // the spin may be what delayed it
+  REQUIRE(spin.budget() == 100us);
+  spin.caught(50us, 100us);  // half the budget: still early enough
+  REQUIRE(spin.budget() == adaptive_spin::max_budget);
 }
 
 TEST_CASE("with no budget left, only every reprobe_every-th wait spins, and a failed probe keeps none", "[spin]") {
@@ -40,7 +48,7 @@ TEST_CASE("with no budget left, only every reprobe_every-th wait spins, and a fa
   }
   for (unsigned i = 1; i < adaptive_spin::reprobe_every; ++i) spin.next();
   REQUIRE(spin.next() == adaptive_spin::max_budget);
-  spin.caught();  // results are quick again: spin on every wait
+  spin.caught(20us, adaptive_spin::max_budget);  // results are quick again: spin on every wait
   REQUIRE(spin.next() == adaptive_spin::max_budget);
   REQUIRE(spin.next() == adaptive_spin::max_budget);
 }

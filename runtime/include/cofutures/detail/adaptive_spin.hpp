@@ -5,8 +5,11 @@
 // cost about 20 us each on a VM. The budget adapts per thread, as glibc's
 // adaptive mutex does, so a thread that waits on long tasks stops spinning:
 // a wait that outlasts the spin halves the budget, down to none; a wait the
-// spin catches restores it; with none, every reprobe_every-th wait spins
-// the full budget once, to notice that results turned quick again.
+// spin catches early restores it; with none, every reprobe_every-th wait
+// spins the full budget once, to notice that results turned quick again.
+// A catch late in the spin counts as a miss: on a machine with few cores
+// the spinning thread may be what keeps the worker that would answer off a
+// core, and then every spin "succeeds" just as the budget runs out.
 
 #include <chrono>
 
@@ -31,8 +34,9 @@ class adaptive_spin {
     m_skipped = 0;
     return max_budget;
   }
-  /// The spin saw the result.
-  void caught() noexcept {
+  /// The spin saw the result after `waited` of a spin of `budget`.
+  void caught(duration waited, duration budget) noexcept {
+    if (waited * 2 > budget) return missed();
     m_budget = max_budget;
     m_skipped = 0;
   }
