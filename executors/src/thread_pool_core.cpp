@@ -67,9 +67,6 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     if (m_shutdown) throw invalid_state_error("cannot schedule new futures after shutdown");
     push_locked(task.release());
     add_queued_locked(1);
-    // relaxed: read and written under m_mutex here; workers' decrements
-    // only make this count smaller, which at worst starts no thread.
-    auto outstanding = m_outstanding.fetch_add(1, std::memory_order_relaxed) + 1;
     // A spinning worker takes the task without a futex wake-up: this
     // task claims it (clears the flag), so the next one wakes a parked
     // worker and no task waits behind another. relaxed: a spinner clears
@@ -77,9 +74,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     // before this lock we read false; if it locks after us, it finds the
     // task under the lock instead of waiting.
     if (m_idle > 0 && !m_spinning.exchange(false, std::memory_order_relaxed)) m_cv.notify_one();
-    // Start a thread only when every started one is taken: idle threads
-    // are reused (Python's idle semaphore).
-    if (outstanding > m_threads.size() && m_threads.size() < m_max_workers) start_thread_locked();
+    if (!m_all_started) start_thread_if_all_taken_locked();
   }
 
   void shutdown(bool wait, bool cancel_futures) {
@@ -132,6 +127,19 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     m_queued.store(m_queued.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
   }
 
+  // Start a thread only when every started one is taken: idle threads are
+  // reused (Python's idle semaphore). Counting stops once all are started
+  // (they only go at shutdown): from then on, no counter's cache line
+  // moves between the submitter and the workers for every task.
+  void start_thread_if_all_taken_locked() {
+    // relaxed: read and written under m_mutex here; workers' decrements
+    // only make this count smaller, which at worst starts no thread.
+    auto outstanding = m_outstanding.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (outstanding <= m_threads.size()) return;
+    start_thread_locked();
+    m_all_started = m_threads.size() == m_max_workers;
+  }
+
   void start_thread_locked() {
     auto index = m_threads.size();
     // The thread co-owns the core: it may outlive the executor object
@@ -151,6 +159,7 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
     }
     for (;;) {
       pool_task_ptr task;
+      bool counted = false;
       spin_for_work();
       {
         std::unique_lock lock(m_mutex);  // queue, idle count and shutdown flag are one state
@@ -161,8 +170,12 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
         }
         if (m_head == nullptr) return;  // shut down and nothing left to do
         task.reset(pop_locked());
+        // Under m_mutex, like the submitter's choice to count the task: a
+        // task counted before the last thread started stays counted, and
+        // no one reads the count any more.
+        counted = !m_all_started;
       }
-      task->run(m_outstanding);
+      task->run(counted ? &m_outstanding : nullptr);
     }
   }
 
@@ -225,16 +238,17 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
   const std::string m_prefix;
   const std::function<void()> m_initializer;
 
-  mutable adaptive_mutex m_mutex;  // guards everything below except m_outstanding
+  mutable adaptive_mutex m_mutex;  // guards everything below except the atomics
   std::condition_variable_any m_cv;  // any: waits on the adaptive_mutex
   pool_task* m_head = nullptr;
   pool_task* m_tail = nullptr;
   std::vector<std::thread> m_threads;
   std::size_t m_joined = 0;
   std::size_t m_idle = 0;  // workers blocked waiting for work
+  bool m_all_started = false;  // every thread started: m_outstanding is no longer kept
   bool m_shutdown = false;
   std::string m_broken;  // non-empty once an initializer failed
-  std::atomic<std::size_t> m_outstanding{0};  // queued or running, not yet returned
+  std::atomic<std::size_t> m_outstanding{0};  // queued or running, not yet returned; until m_all_started
   std::atomic<std::size_t> m_queued{0};       // tasks in the queue, for spinning workers; written under m_mutex
   std::atomic<bool> m_spinning{false};         // a worker is spinning for work
   std::mutex m_join_mutex;

@@ -3,6 +3,7 @@
 #include <cofutures/detail/adaptive_spin.hpp>
 
 #include <condition_variable>
+#include <mutex>
 
 namespace cofutures::detail {
 
@@ -19,44 +20,64 @@ const char* to_string(future_status s) noexcept {
 
 namespace {
 
-// A thread blocked in result()/exception(): waits on the state's own mutex,
-// so notify (called under that mutex) and the wake-up test cannot race.
+// A thread blocked in result()/exception(). It sleeps on a mutex and
+// condition variable of its own: the state's lock is a compact_mutex, which
+// a condition variable cannot wait on without growing every state.
 class blocking_waiter final : public waiter_node {
  public:
+  // Called under the state's lock, after the state unlinked the node.
   void notify(state_base&) noexcept override {
+    // The waiter frees the node once it reads m_fired under m_mutex, so it
+    // cannot do so before this unlock: the node outlives its last use here.
+    std::lock_guard lock(m_mutex);
     m_fired = true;
-    m_cv.notify_all();
+    m_cv.notify_one();
   }
+
+  void wait() {
+    std::unique_lock lock(m_mutex);  // m_fired is written under it
+    m_cv.wait(lock, [&] { return m_fired; });
+  }
+
+  bool wait_until(state_base::clock::time_point deadline) {
+    std::unique_lock lock(m_mutex);  // m_fired is written under it
+    return m_cv.wait_until(lock, deadline, [&] { return m_fired; });
+  }
+
+ private:
+  std::mutex m_mutex;
   std::condition_variable m_cv;
-  bool m_fired = false;  // guarded by the state's mutex
+  bool m_fired = false;  // guarded by m_mutex
 };
 
 }  // namespace
 
 void state_base::wait_pending() const {
   if (spin_until_done(*this, clock::time_point::max())) return;
-  std::unique_lock lock(m_mutex);  // the node links under the state's lock
   blocking_waiter waiter;
   auto& self = const_cast<state_base&>(*this);
-  if (is_done(m_status.load(std::memory_order_relaxed))) return;  // relaxed: under the lock
-  self.link_locked(waiter);
-  waiter.m_cv.wait(lock, [&] { return waiter.m_fired; });
+  {
+    std::lock_guard lock(m_mutex);  // the node links under the state's lock
+    if (is_done(m_status.load(std::memory_order_relaxed))) return;  // relaxed: under the lock
+    self.link_locked(waiter);
+  }
+  waiter.wait();  // notified, and unlinked, under the state's lock
 }
 
 bool state_base::wait_until_pending(clock::time_point deadline) const {
   if (spin_until_done(*this, deadline)) return true;
-  std::unique_lock lock(m_mutex);  // the waiter links, and is notified, under the state's lock
-  if (is_done(m_status.load(std::memory_order_relaxed))) return true;  // relaxed: under the lock
   blocking_waiter waiter;
   auto& self = const_cast<state_base&>(*this);
-  self.link_locked(waiter);
-  if (!waiter.m_cv.wait_until(lock, deadline, [&] { return waiter.m_fired; })) {
-    // Still under the lock: the node cannot be notified concurrently, and
-    // it must not outlive this frame in the list.
-    self.unlink_locked(waiter);
-    return false;
+  {
+    std::lock_guard lock(m_mutex);  // the node links under the state's lock
+    if (is_done(m_status.load(std::memory_order_relaxed))) return true;  // relaxed: under the lock
+    self.link_locked(waiter);
   }
-  return true;
+  if (waiter.wait_until(deadline)) return true;
+  // Timed out. Under the state's lock (unlink_if_linked takes it) a notify
+  // is either over (the node is unlinked: the future is done) or not begun
+  // (the node is unlinked here): either way it may leave this frame.
+  return !self.unlink_if_linked(waiter);
 }
 
 std::exception_ptr state_base::exception_when_done() const {
@@ -157,7 +178,7 @@ bool state_base::unlink_if_linked(waiter_node& node) {
   return true;
 }
 
-std::unique_lock<std::mutex> state_base::lock_if_completable() {
+state_base::lock_type state_base::lock_if_completable() {
   std::unique_lock lock(m_mutex);  // the completing store and the status change are one step
   auto s = m_status.load(std::memory_order_relaxed);  // relaxed: under the lock
   if (is_done(s)) lock.unlock();
@@ -165,7 +186,7 @@ std::unique_lock<std::mutex> state_base::lock_if_completable() {
 }
 
 void state_base::finish_locked(const std::shared_ptr<state_base>& self,
-                               std::unique_lock<std::mutex> lock) {
+                               lock_type lock) {
   // release: the value/exception stored under the lock is visible to any
   // lock-free reader that sees `finished`.
   m_status.store(future_status::finished, std::memory_order_release);

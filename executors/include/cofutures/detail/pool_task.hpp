@@ -20,9 +20,10 @@ namespace cofutures::detail {
 class pool_task {
  public:
   /// Runs the work unless the future was cancelled, then completes it.
-  /// Decrements `outstanding` exactly once, before the future completes,
-  /// so a caller who sees the result also sees this worker as free.
-  virtual void run(std::atomic<std::size_t>& outstanding) noexcept = 0;
+  /// Decrements `*outstanding` (unless null: the pool no longer counts)
+  /// exactly once, before the future completes, so a caller who sees the
+  /// result also sees this worker as free.
+  virtual void run(std::atomic<std::size_t>* outstanding) noexcept = 0;
   /// The future of work that will never run: cancelled (shutdown with
   /// cancel_futures) or failed (broken pool).
   virtual void cancel() noexcept = 0;
@@ -64,7 +65,7 @@ class pool_task_impl final : public pool_task {
   explicit pool_task_impl(private_tag, Fn&& fn, Args&&... args)
       : m_work(std::in_place, std::forward<Fn>(fn), std::forward<Args>(args)...) {}
 
-  void run(std::atomic<std::size_t>& outstanding) noexcept override {
+  void run(std::atomic<std::size_t>* outstanding) noexcept override {
     bool may_run = false;
     try {
       may_run = m_state.set_running_or_notify_cancel();
@@ -122,10 +123,10 @@ class pool_task_impl final : public pool_task {
     }
   }
 
-  static void release_slot(std::atomic<std::size_t>& outstanding) noexcept {
+  static void release_slot(std::atomic<std::size_t>* outstanding) noexcept {
     // relaxed: whoever must see this decrement synchronizes with the
     // future's completion (a release) that follows it on this thread.
-    outstanding.fetch_sub(1, std::memory_order_relaxed);
+    if (outstanding) outstanding->fetch_sub(1, std::memory_order_relaxed);
   }
 
   state<R> m_state;

@@ -3,6 +3,7 @@
 // Future state machine (pending, running, cancelled, finished), its waiters
 // and done-callbacks. One mutex per state; status readable without it.
 
+#include <cofutures/detail/compact_mutex.hpp>
 #include <cofutures/detail/loop_core.hpp>
 #include <cofutures/detail/small_function.hpp>
 #include <cofutures/detail/waiter_node.hpp>
@@ -38,6 +39,7 @@ class state_base {
   /// Move-only, stored in place up to 32 bytes: no allocation per callback.
   using callback = small_function<void(const std::shared_ptr<state_base>&)>;
   using clock = std::chrono::steady_clock;
+  using lock_type = std::unique_lock<compact_mutex>;
 
   explicit state_base(std::shared_ptr<loop_core> loop = current_loop_core()) noexcept
       : m_loop(std::move(loop)) {}
@@ -95,14 +97,13 @@ class state_base {
   bool unlink_if_linked(waiter_node& node);
 
   const std::shared_ptr<loop_core>& loop() const noexcept { return m_loop; }
-  std::mutex& mutex() const noexcept { return m_mutex; }
 
  protected:
   /// Locks and checks the future can still be completed (not cancelled or
   /// finished); if it can, returns the held lock for the caller to store a
   /// value and call finish_locked.
-  std::unique_lock<std::mutex> lock_if_completable();
-  void finish_locked(const std::shared_ptr<state_base>& self, std::unique_lock<std::mutex> lock);
+  lock_type lock_if_completable();
+  void finish_locked(const std::shared_ptr<state_base>& self, lock_type lock);
 
  private:
   void notify_waiters_locked() noexcept;
@@ -142,7 +143,9 @@ class state_base {
   void link_locked(waiter_node& node) noexcept;
   void unlink_locked(waiter_node& node) noexcept;
 
-  mutable std::mutex m_mutex;  // guards everything below but m_status reads and its pending -> running CAS
+  // Four bytes, not std::mutex's forty: a million pending futures each
+  // carry one. The status shares its eight bytes.
+  mutable compact_mutex m_mutex;  // guards everything below but m_status reads and its pending -> running CAS
   std::atomic<future_status> m_status{future_status::pending};
   std::exception_ptr m_exception;
   waiter_node* m_waiters = nullptr;  // intrusive FIFO list

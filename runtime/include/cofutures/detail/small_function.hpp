@@ -19,6 +19,11 @@ template <class R, class... A, std::size_t InlineSize>
 class small_function<R(A...), InlineSize> {
  public:
   static constexpr std::size_t inline_size = InlineSize;
+  /// Pointer alignment, not max_align_t's 16: lambdas capturing references,
+  /// pointers and smart pointers fit, and every future's state (which holds
+  /// one callback) is not padded for the rare over-aligned callable, which
+  /// goes to the heap instead.
+  static constexpr std::size_t storage_alignment = alignof(void*);
 
   small_function() noexcept = default;
   small_function(std::nullptr_t) noexcept {}
@@ -60,7 +65,7 @@ class small_function<R(A...), InlineSize> {
 
   /// Whether a callable of type D is kept in place (no allocation).
   template <class D>
-  static constexpr bool stores_in_place = sizeof(D) <= inline_size && alignof(D) <= alignof(std::max_align_t) &&
+  static constexpr bool stores_in_place = sizeof(D) <= inline_size && alignof(D) <= storage_alignment &&
                                           std::is_nothrow_move_constructible_v<D>;
 
   R operator()(A... args) {
@@ -96,7 +101,7 @@ class small_function<R(A...), InlineSize> {
     if (auto* o = std::exchange(m_ops, nullptr)) o->destroy(m_storage);
   }
 
-  alignas(std::max_align_t) unsigned char m_storage[inline_size];
+  alignas(storage_alignment) unsigned char m_storage[inline_size];
   const ops* m_ops = nullptr;
 };
 
