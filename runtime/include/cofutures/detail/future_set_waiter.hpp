@@ -48,6 +48,8 @@ class future_set_waiter {
   bool satisfied() const;
   /// Indices of the futures seen done so far, in yield order.
   std::vector<std::size_t> finished() const;
+  /// How many futures were seen done so far.
+  std::size_t finished_count() const;
   /// For `each`: the next done future's index not yet taken.
   std::optional<std::size_t> take_next();
   /// Futures not yet taken by take_next().
