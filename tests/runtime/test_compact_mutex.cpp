@@ -1,7 +1,7 @@
-// The four-byte lock of every future's state (detail/compact_mutex.hpp):
-// mutual exclusion under contention (including holders preempted while
-// others sleep on the word), try_lock, and what the holder wrote is seen
-// by the next one.
+// The four-byte lock of every future's state and of the thread pool's queue
+// (detail/compact_mutex.hpp): mutual exclusion under contention (including
+// holders preempted while others sleep on the word), try_lock, and what the
+// holder wrote is seen by the next one.
 #include <cofutures/detail/compact_mutex.hpp>
 
 #include <cstdint>
@@ -18,8 +18,11 @@ TEST_CASE("compact_mutex is four bytes", "[compact_mutex]") {
   STATIC_REQUIRE(sizeof(compact_mutex) == sizeof(std::uint32_t));
 }
 
-TEST_CASE("threads counting under a compact_mutex lose no increment", "[compact_mutex]") {
-  compact_mutex mutex;
+// <0>: no spin, every contended lock sleeps on the word (the futex path);
+// <2000>: the thread pool's queue lock.
+TEMPLATE_TEST_CASE("threads counting under a compact_mutex lose no increment", "[compact_mutex]", compact_mutex,
+                   cofutures::detail::basic_compact_mutex<0>, cofutures::detail::basic_compact_mutex<2000>) {
+  TestType mutex;
   long counter = 0;  // guarded by mutex, deliberately not atomic
   constexpr int threads = 4;
   constexpr int per_thread = 50000;

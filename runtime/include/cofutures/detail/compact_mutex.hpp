@@ -4,20 +4,23 @@
 // memory to fault in for locks almost never contended. A lock word of
 // 0 (free), 1 (held) or 2 (held, someone may sleep on it), slept on through
 // std::atomic::wait (a futex on Linux): Drepper's "Futexes Are Tricky",
-// mutex 2, with a short spin before sleeping.
+// mutex 2, with a spin of `Spins` pauses before sleeping (none on one CPU,
+// where the holder cannot run while we spin).
 
 #include <cofutures/detail/cpu_relax.hpp>
 
 #include <atomic>
 #include <cstdint>
+#include <thread>
 
 namespace cofutures::detail {
 
-class compact_mutex {
+template <int Spins>
+class basic_compact_mutex {
  public:
-  compact_mutex() noexcept = default;
-  compact_mutex(const compact_mutex&) = delete;
-  compact_mutex& operator=(const compact_mutex&) = delete;
+  basic_compact_mutex() noexcept = default;
+  basic_compact_mutex(const basic_compact_mutex&) = delete;
+  basic_compact_mutex& operator=(const basic_compact_mutex&) = delete;
 
   void lock() noexcept {
     std::uint32_t expected = free;
@@ -52,7 +55,8 @@ class compact_mutex {
     // Critical sections are a few dozen instructions: the holder is
     // usually done within a short spin, which costs less than a sleep and
     // a wake-up.
-    for (int i = 0; i < 100; ++i) {
+    const int spins = several_cpus() ? Spins : 0;
+    for (int i = 0; i < spins; ++i) {
       cpu_relax();
       // relaxed: a hint; the CAS in try_lock() is what acquires.
       if (m_word.load(std::memory_order_relaxed) == free && try_lock()) return;
@@ -64,7 +68,14 @@ class compact_mutex {
     }
   }
 
+  static bool several_cpus() noexcept {
+    static const bool several = std::thread::hardware_concurrency() > 1;
+    return several;
+  }
+
   std::atomic<std::uint32_t> m_word{free};
 };
+
+using compact_mutex = basic_compact_mutex<100>;
 
 }  // namespace cofutures::detail
