@@ -240,8 +240,8 @@ class thread_pool_core : public std::enable_shared_from_this<thread_pool_core> {
   // Held a few dozen instructions at a time by the submitter and every
   // worker at once. A waiter spins a long while before it sleeps: glibc's
   // adaptive mutex slept after ~100 pauses, and then every unlock by the
-  // submitter paid a futex wake-up (8% of its time on 1e6 tasks; futex
-  // calls 60-90k -> 1.4k with the longer spin).
+  // submitter paid a futex wake-up (8% of the samples of 1e6 tasks; futex
+  // calls 90-113k -> 1.2-1.8k with the longer spin).
   mutable basic_compact_mutex<2000> m_mutex;  // guards everything below except the atomics
   std::condition_variable_any m_cv;  // any: waits on the compact mutex
   pool_task* m_head = nullptr;
