@@ -4,7 +4,6 @@
 #include <cofutures/detail/future_state.hpp>
 
 #include <algorithm>
-#include <thread>
 
 namespace cofutures::detail {
 
@@ -13,29 +12,34 @@ adaptive_spin& this_thread_wait_spin() noexcept {
   return spin;
 }
 
-bool spin_until_done(const state_base& s, std::chrono::steady_clock::time_point deadline) noexcept {
+wait_spin spin_until_done(const state_base& s, std::chrono::steady_clock::time_point deadline) noexcept {
   using clock = std::chrono::steady_clock;
-  static const bool several_cpus = std::thread::hardware_concurrency() > 1;
-  if (!several_cpus) return false;
+  if (!several_cpus()) return {};
   const auto start = clock::now();
-  if (deadline <= start) return false;  // a poll (result(0s)): no spin, and no verdict on the budget
+  if (deadline <= start) return {};  // a poll (result(0s)): no spin, and no verdict on the budget
   auto& policy = this_thread_wait_spin();
   const auto budget = policy.next();
-  if (budget.count() == 0) return false;
   const auto until = std::min(start + budget, deadline);
+  // Cut short by the caller's deadline: the wait says nothing about the task.
+  const bool counts = until == start + budget;
+  if (budget.count() == 0) return {false, counts, start, budget};
   for (;;) {
     for (int i = 0; i < 64; ++i) {  // about 3 us of pauses between clock reads
       if (s.done()) {
-        policy.caught(std::chrono::duration_cast<adaptive_spin::duration>(clock::now() - start), budget);
-        return true;
+        policy.caught();
+        return {true, true, start, budget};
       }
       cpu_relax();
     }
     if (clock::now() >= until) break;
   }
-  // Cut short by the caller's deadline: that says nothing about the task.
-  if (until == start + budget) policy.missed();
-  return false;
+  return {false, counts, start, budget};
+}
+
+void wait_ended(const wait_spin& spin, bool result_came) noexcept {
+  if (spin.done || !spin.counts) return;
+  auto waited = std::chrono::duration_cast<adaptive_spin::duration>(std::chrono::steady_clock::now() - spin.start);
+  this_thread_wait_spin().waited(waited, spin.budget, result_came);
 }
 
 }  // namespace cofutures::detail

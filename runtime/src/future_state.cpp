@@ -53,7 +53,13 @@ class blocking_waiter final : public waiter_node {
 }  // namespace
 
 void state_base::wait_pending() const {
-  if (spin_until_done(*this, clock::time_point::max())) return;
+  auto spin = spin_until_done(*this, clock::time_point::max());
+  if (spin.done) return;
+  park();
+  wait_ended(spin, true);
+}
+
+void state_base::park() const {
   blocking_waiter waiter;
   auto& self = const_cast<state_base&>(*this);
   {
@@ -65,7 +71,14 @@ void state_base::wait_pending() const {
 }
 
 bool state_base::wait_until_pending(clock::time_point deadline) const {
-  if (spin_until_done(*this, deadline)) return true;
+  auto spin = spin_until_done(*this, deadline);
+  if (spin.done) return true;
+  bool done = park_until(deadline);
+  wait_ended(spin, done);
+  return done;
+}
+
+bool state_base::park_until(clock::time_point deadline) const {
   blocking_waiter waiter;
   auto& self = const_cast<state_base&>(*this);
   {

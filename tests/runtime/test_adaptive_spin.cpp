@@ -1,6 +1,7 @@
 // The spin before a blocking wait parks (detail/adaptive_spin.hpp): a
 // thread that waits on long tasks stops spinning, one whose results come
-// back quickly keeps doing so, and timed polls do not count either way.
+// back quickly keeps doing so, one whose results come just after the spin
+// keeps its budget, and timed polls do not count either way.
 #include <cofutures/detail/adaptive_spin.hpp>
 
 #include <cofutures/errors.hpp>
@@ -25,31 +26,34 @@ TEST_CASE("the spin budget halves on each miss, down to none, and a catch restor
     seen.push_back(spin.budget());
   }
   REQUIRE(seen == std::vector<adaptive_spin::duration>{100us, 50us, 25us, 12us, 0us, 0us});
-  spin.caught(1us, adaptive_spin::max_budget);
+  spin.caught();
   REQUIRE(spin.next() == adaptive_spin::max_budget);
 }
 
-TEST_CASE("a result caught late in the spin counts as a miss", "[spin]") {
+TEST_CASE("a wait that ends soon after the spin ran out keeps the budget; a long one halves it", "[spin]") {
   adaptive_spin spin;
-  spin.caught(150us, 200us);  // the spin may be what delayed it
+  // Within wake_allowance of the spin's end: the spinner may have kept the
+  // answering worker off its core.
+  const auto max = adaptive_spin::max_budget;
+  spin.waited(max + adaptive_spin::wake_allowance, max, true);
+  REQUIRE(spin.budget() == max);
+  spin.waited(max + adaptive_spin::wake_allowance + 1us, max, true);
   REQUIRE(spin.budget() == 100us);
-  spin.caught(50us, 100us);  // half the budget: still early enough
-  REQUIRE(spin.budget() == adaptive_spin::max_budget);
+  spin.waited(5ms, 100us, true);
+  REQUIRE(spin.budget() == 50us);
+  spin.waited(2ms, 50us, false);  // a timeout far past the spin counts too
+  REQUIRE(spin.budget() == 25us);
 }
 
-TEST_CASE("with no budget left, only every reprobe_every-th wait spins, and a failed probe keeps none", "[spin]") {
+TEST_CASE("a result that came within the full budget restores it, even after no spin", "[spin]") {
   adaptive_spin spin;
   while (spin.budget().count() > 0) spin.missed();
-  for (int round = 0; round < 2; ++round) {
-    for (unsigned i = 1; i < adaptive_spin::reprobe_every; ++i) REQUIRE(spin.next() == 0us);
-    REQUIRE(spin.next() == adaptive_spin::max_budget);  // the probe
-    spin.missed();
-    REQUIRE(spin.budget() == 0us);
-  }
-  for (unsigned i = 1; i < adaptive_spin::reprobe_every; ++i) spin.next();
+  spin.waited(40us, 0us, false);  // a timeout says nothing about when the result comes
+  REQUIRE(spin.next() == 0us);
+  spin.waited(150us, 0us, true);  // a spin would have caught it
   REQUIRE(spin.next() == adaptive_spin::max_budget);
-  spin.caught(20us, adaptive_spin::max_budget);  // results are quick again: spin on every wait
-  REQUIRE(spin.next() == adaptive_spin::max_budget);
+  spin.missed();
+  spin.waited(adaptive_spin::max_budget, 100us, true);
   REQUIRE(spin.next() == adaptive_spin::max_budget);
 }
 

@@ -11,7 +11,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <thread>
 
 namespace cofutures::detail {
 
@@ -66,11 +65,6 @@ class basic_compact_mutex {
     while (m_word.exchange(held_with_sleepers, std::memory_order_acquire) != free) {
       m_word.wait(held_with_sleepers, std::memory_order_relaxed);  // relaxed: the exchange re-checks
     }
-  }
-
-  static bool several_cpus() noexcept {
-    static const bool several = std::thread::hardware_concurrency() > 1;
-    return several;
   }
 
   std::atomic<std::uint32_t> m_word{free};

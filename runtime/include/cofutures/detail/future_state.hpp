@@ -109,6 +109,10 @@ class state_base {
   void notify_waiters_locked() noexcept;
   void wait_pending() const;
   bool wait_until_pending(clock::time_point deadline) const;
+  // The blocking part of the two above, after the spin: sleeps until done
+  // (or the deadline; true if done).
+  void park() const;
+  bool park_until(clock::time_point deadline) const;
   // What few futures need, allocated on first use: the done-callbacks
   // after the first, and the cancel hook (spawned coroutines, Asio
   // operations). Kept out of the state: a pool task's future has neither,
