@@ -152,8 +152,7 @@ class state_base {
   mutable compact_mutex m_mutex;  // guards everything below but m_status reads and its pending -> running CAS
   std::atomic<future_status> m_status{future_status::pending};
   std::exception_ptr m_exception;
-  waiter_node* m_waiters = nullptr;  // intrusive FIFO list
-  waiter_node* m_waiters_tail = nullptr;
+  waiter_node* m_waiters = nullptr;  // intrusive FIFO list, circular: the head's m_prev is the tail
   callback_list m_callbacks;  // and the cancel hook, in its rare parts
   std::shared_ptr<loop_core> m_loop;  // callbacks go to this loop's thread
 };
