@@ -6,9 +6,9 @@
 
 #include <sys/wait.h>
 
-#include <array>
 #include <cerrno>
 #include <chrono>
+#include <span>
 
 namespace cofutures::detail {
 
@@ -60,13 +60,26 @@ void worker_connection::send(std::string frame, std::shared_ptr<const std::strin
 }
 
 void worker_connection::write_next() {
-  auto& w = m_writes.front();
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(w.frame),
-                                            w.payload ? asio::buffer(*w.payload) : asio::const_buffer()};
-  asio::async_write(m_channel, buffers, [self = shared_from_this()](asio::error_code ec, std::size_t) {
+  // Everything queued so far goes in one write: the frames the manager
+  // queued while the last write was in flight (several tasks for one
+  // worker in one step) then cost one sendmsg, not one each. At most
+  // max_frames_per_write, so the buffers fit one sendmsg's iovecs.
+  constexpr std::size_t max_frames_per_write = 32;
+  m_gather.clear();
+  std::size_t frames = 0;
+  for (auto& w : m_writes) {
+    if (frames == max_frames_per_write) break;
+    m_gather.push_back(asio::buffer(w.frame));
+    if (w.payload && !w.payload->empty()) m_gather.push_back(asio::buffer(*w.payload));
+    ++frames;
+  }
+  // m_gather and the queued frames stay untouched until the handler: the
+  // span the write holds points into them.
+  std::span<const asio::const_buffer> buffers(m_gather);
+  asio::async_write(m_channel, buffers, [self = shared_from_this(), frames](asio::error_code ec, std::size_t) {
     if (!self->m_channel_open) return;
     if (ec) return self->m_events.on_channel_lost(*self, ec.message());
-    self->m_writes.pop_front();
+    self->m_writes.erase(self->m_writes.begin(), self->m_writes.begin() + static_cast<std::ptrdiff_t>(frames));
     if (!self->m_writes.empty()) self->write_next();
   });
 }

@@ -9,6 +9,7 @@
 #include <cofutures/detail/process_work.hpp>
 #include <cofutures/detail/wire.hpp>
 
+#include <asio/buffer.hpp>
 #include <asio/io_context.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/posix/stream_descriptor.hpp>
@@ -17,8 +18,9 @@
 #include <deque>
 #include <memory>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace cofutures::detail {
 
@@ -80,7 +82,8 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
   asio::posix::stream_descriptor m_pidfd;
   worker_events& m_events;
   frame_decoder m_decoder;
-  std::deque<pending_write> m_writes;
+  std::deque<pending_write> m_writes;  // the front ones are being written
+  std::vector<asio::const_buffer> m_gather;  // the buffers of the write in flight
   bool m_channel_open = true;
   // The exit is reported only after the channel is drained: a worker's last
   // words (a result, an initializer failure) arrive before its death.
