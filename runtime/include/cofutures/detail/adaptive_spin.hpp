@@ -38,11 +38,11 @@ class adaptive_spin {
   /// The spin saw the result.
   void caught() noexcept { m_budget = max_budget; }
   /// A wait whose spin of `budget` (zero: none) did not see the result
-  /// ended `waited` after it began: with the result if `result_came`, else
+  /// ended `took` after it began: with the result if `result_came`, else
   /// at the caller's deadline.
-  void waited(duration waited, duration budget, bool result_came) noexcept {
-    if (result_came && waited <= max_budget) return caught();
-    if (waited > budget + wake_allowance) missed();
+  void waited(duration took, duration budget, bool result_came) noexcept {
+    if (result_came && took <= max_budget) return caught();
+    if (took > budget + wake_allowance) missed();
   }
   /// Halves the budget, down to none.
   void missed() noexcept {
