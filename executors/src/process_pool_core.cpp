@@ -36,9 +36,8 @@ namespace cofutures::detail {
 namespace {
 
 constexpr auto hello_timeout = std::chrono::seconds(10);
-// Tasks sent to a worker at once (one runs, the others wait in its channel)
-// and the backlog that warrants it; see find_worker_to_queue_on.
-constexpr std::size_t pipeline_depth = 4;
+// The backlog that warrants sending tasks ahead (see find_worker_to_queue_on;
+// how many a worker may hold: worker_pace).
 constexpr std::size_t backlog_per_queued = 8;
 constexpr auto manager_spin = std::chrono::microseconds(50);  // see run_events
 const char* const abrupt_message =
@@ -217,17 +216,19 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
   // Python keeps up to max_workers + 1 calls in its call queue besides the
   // running ones (already marked running, so shutdown(cancel_futures) spares
   // them), and a worker that finishes a task finds the next without a round
-  // trip to the manager. Here tasks queue in a busy worker's channel, but
-  // only in a large backlog: the k-th task waiting in a channel is sent
-  // only while at least backlog_per_queued * k tasks per worker remain
-  // queued here. A few tasks submitted behind long-running ones, and the
-  // tail of a backlog, still go to the first worker to become free.
+  // trip to the manager. Here tasks queue in a busy worker's channel (up
+  // to three, or fifteen for a worker whose tasks take microseconds: see
+  // worker_pace), but only in a large backlog: the k-th task waiting in a
+  // channel is sent only while at least backlog_per_queued * k tasks per
+  // worker remain queued here. A few tasks submitted behind long-running
+  // ones, and the tail of a backlog, still go to the first worker to
+  // become free.
   std::shared_ptr<worker_connection> find_worker_to_queue_on() {
     const auto pending = pending_count();
     std::shared_ptr<worker_connection> best;
     for (auto& [pid, w] : m_workers) {
       const auto waiting = w->m_assigned.size();  // >= 1: idle workers were served first
-      if (waiting >= pipeline_depth || !can_take_more(*w)) continue;
+      if (waiting >= w->m_pace.max_in_channel() || !can_take_more(*w)) continue;
       if (pending < backlog_per_queued * waiting * m_workers.size()) continue;
       if (!best || waiting < best->m_assigned.size()) best = w;  // the shortest queue
     }
@@ -326,6 +327,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
     if (w.m_assigned.empty() || w.m_assigned.front()->m_id != id) {
       throw protocol_error("reply for a task the worker was not given");
     }
+    w.m_pace.replied(std::chrono::steady_clock::now(), w.m_assigned.size() >= 2);
     if (m_max_tasks > 0 && ++w.m_tasks_done >= m_max_tasks) w.m_exit_expected = true;  // it exits now
     auto work = std::move(w.m_assigned.front());
     w.m_assigned.pop_front();

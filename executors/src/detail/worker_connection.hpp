@@ -4,6 +4,7 @@
 // the bookkeeping the pool keeps for it. Used on the manager thread only.
 
 #include "frame_decoder.hpp"
+#include "worker_pace.hpp"
 #include "worker_launch.hpp"
 
 #include <cofutures/detail/process_work.hpp>
@@ -60,6 +61,7 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
   // wait in its channel (see process_pool_core's step()).
   std::deque<std::unique_ptr<process_work>> m_assigned;
   long m_tasks_done = 0;
+  worker_pace m_pace;  // how many tasks it may be sent ahead
   bool m_said_hello = false;
   bool m_exit_expected = false;  // told to stop, or reached max_tasks_per_child
   bool m_shutdown_sent = false;
