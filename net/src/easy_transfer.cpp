@@ -25,9 +25,8 @@ void ensure_curl_initialized() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-easy_transfer::easy_transfer(http_request request, const user_agent_header& user_agent, easy_handle_pool* pool,
-                             parsed_url url)
-    : m_request(std::move(request)), m_url(std::move(url)) {
+easy_transfer::easy_transfer(http_request request, const user_agent_header& user_agent, easy_handle_pool* pool)
+    : m_request(std::move(request)) {
   ensure_curl_initialized();
   if (pool) m_easy = pool->take();
   if (!m_easy) m_easy = curl_easy_init();
@@ -43,8 +42,10 @@ easy_transfer::easy_transfer(http_request request, const user_agent_header& user
 
 void easy_transfer::set_options(const user_agent_header& user_agent) {
   auto& r = m_request;
-  if (m_url) set(m_easy, CURLOPT_CURLU, m_url.get());  // parsed once, by validate_request
-  else set(m_easy, CURLOPT_URL, r.url.c_str());
+  // The string, not validate_request's parse (CURLOPT_CURLU): curl 7.88
+  // would print that back into a string (~7,000 instructions, callgrind),
+  // then parse it again.
+  set(m_easy, CURLOPT_URL, r.url.c_str());
   set(m_easy, CURLOPT_PRIVATE, this);
   set(m_easy, CURLOPT_ERRORBUFFER, m_error);
   set(m_easy, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM/SIGPIPE games in a threaded program

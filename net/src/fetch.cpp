@@ -12,9 +12,9 @@ http_response fetch(std::string url) {
 }
 
 http_response fetch(http_request request) {
-  auto url = detail::validate_request(request);
+  detail::validate_request(request);
   const detail::user_agent_header agent("cofutures/0.1");  // outlives the transfer
-  detail::easy_transfer transfer(std::move(request), agent, nullptr, std::move(url));
+  detail::easy_transfer transfer(std::move(request), agent);
   auto code = curl_easy_perform(transfer.handle());  // blocking: this thread waits, others run
   http_response response;
   if (auto e = transfer.finish(code, response)) std::rethrow_exception(e);

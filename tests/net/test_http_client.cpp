@@ -35,6 +35,7 @@ using cofutures::http_client;
 using cofutures::http_error;
 using cofutures::http_request;
 using cofutures::make_curl_error;
+using cofutures::test::attempt;
 using cofutures::test::expected_bytes;
 using cofutures::test::http_test_server;
 using cofutures::test::make_request;
@@ -288,6 +289,30 @@ TEST_CASE("after Connection close the next request opens a new connection", "[ht
   CHECK(server.connections_accepted() == 2);
 }
 
+TEST_CASE("connections closed and opened in turn on one client each carry their request", "[http]") {
+  // Every /close ends its connection and the next request opens one, which
+  // the kernel usually gives the fd number just freed: the client must
+  // watch the new socket, not a leftover of the old one (a wrong watch
+  // hangs the request). Connections kept between requests stay watched.
+  http_test_server server;
+  std::vector<http_request> requests;
+  for (int i = 0; i < 10; ++i) {
+    requests.push_back(make_request(server.url("/close")));
+    requests.push_back(make_request(server.url("/bytes/" + std::to_string(i * 10))));
+  }
+  auto outcomes = perform_in_sequence(requests);
+  REQUIRE(outcomes.size() == 20);
+  for (std::size_t i = 0; i < 10; ++i) {
+    REQUIRE(outcomes[2 * i].response);
+    CHECK(outcomes[2 * i].response->body == "bye");
+    REQUIRE(outcomes[2 * i + 1].response);
+    CHECK(outcomes[2 * i + 1].response->body == expected_bytes(i * 10));
+  }
+  // The first /close opens one; each /bytes opens the next, which the
+  // following /close is sent on and ends.
+  CHECK(server.connections_accepted() == 11);
+}
+
 TEST_CASE("404 and 503 are responses not errors", "[http]") {
   http_test_server server;
   for (long code : {404L, 503L}) {
@@ -385,6 +410,39 @@ TEST_CASE("a malformed URL or another scheme throws at the call", "[http]") {
     CHECK(code_of("not a url", as_future) == make_curl_error(CURLE_URL_MALFORMAT));
     CHECK(code_of("ftp://127.0.0.1/", as_future) == make_curl_error(CURLE_UNSUPPORTED_PROTOCOL));
   }
+}
+
+TEST_CASE("every call checks its URL, whatever passed on the thread before", "[http]") {
+  http_test_server server;
+  auto code_of = [](http_client& client, const std::string& url) {
+    try {
+      (void)client.async_get(url, cofutures::use_future);
+    } catch (const http_error& e) {
+      return e.code();
+    }
+    return std::error_code();
+  };
+  // A fresh thread: nothing checked on it yet, and an empty URL is still malformed.
+  std::thread([&] {
+    event_loop loop;
+    http_client client(loop.get_executor());
+    CHECK(code_of(client, "") == make_curl_error(CURLE_URL_MALFORMAT));
+  }).join();
+  event_loop loop;
+  http_client client(loop.get_executor());
+  const auto good = server.url("/bytes/3");
+  for (int round = 0; round < 2; ++round) {
+    CHECK(code_of(client, good) == std::error_code());
+    CHECK(code_of(client, "http://[::1") == make_curl_error(CURLE_URL_MALFORMAT));
+    CHECK(code_of(client, "http://[::1") == make_curl_error(CURLE_URL_MALFORMAT));
+    CHECK(code_of(client, "ftp://127.0.0.1/") == make_curl_error(CURLE_UNSUPPORTED_PROTOCOL));
+  }
+  http_request no_method = make_request(good);
+  no_method.method.clear();
+  CHECK_THROWS_AS(client.async_request(no_method, cofutures::use_future), http_error);
+  auto out = loop.run(attempt(client, make_request(good)));
+  REQUIRE(out.response);
+  CHECK(out.response->body == expected_bytes(3));
 }
 
 TEST_CASE("http_client without an executor needs a running loop", "[http]") {

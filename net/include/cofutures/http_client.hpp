@@ -62,9 +62,9 @@ class http_client {
   /// Any method, headers and body. @throws http_error as async_get.
   template <class Token = asio::use_awaitable_t<>>
   auto async_request(http_request request, Token&& token = {}) {
-    auto url = detail::validate_request(request);
+    detail::validate_request(request);
     return asio::async_initiate<Token, void(std::exception_ptr, http_response)>(initiation{m_core}, token,
-                                                                                std::move(request), std::move(url));
+                                                                                std::move(request));
   }
 
   asio::any_io_executor get_executor() const { return detail::client_executor(*m_core); }
@@ -77,13 +77,13 @@ class http_client {
     asio::any_io_executor get_executor() const { return detail::client_executor(*m_core); }
 
     template <class Handler>
-    void operator()(Handler&& handler, http_request request, detail::parsed_url url) const {
+    void operator()(Handler&& handler, http_request request) const {
       auto id = detail::next_request_id(*m_core);
       std::weak_ptr<detail::http_client_core> weak = m_core;
       auto completion = std::make_unique<detail::http_completion_op<std::decay_t<Handler>>>(
           std::forward<Handler>(handler), [weak, id] { detail::cancel_request(weak, id); },
           detail::client_executor(*m_core));
-      detail::start_request(m_core, id, std::move(request), std::move(url), std::move(completion));
+      detail::start_request(m_core, id, std::move(request), std::move(completion));
     }
   };
 

@@ -26,11 +26,8 @@ class easy_transfer {
  public:
   /// Sets up a handle taken from `pool` (when given and not empty) or a
   /// new one; the transfer owns it. `user_agent` must outlive the transfer.
-  /// `url`, from validate_request, is the request's URL already parsed;
-  /// without it curl parses request.url.
   /// @throws http_error if libcurl refuses an option.
-  easy_transfer(http_request request, const user_agent_header& user_agent, easy_handle_pool* pool = nullptr,
-                parsed_url url = nullptr);
+  easy_transfer(http_request request, const user_agent_header& user_agent, easy_handle_pool* pool = nullptr);
   ~easy_transfer();
   easy_transfer(const easy_transfer&) = delete;
   easy_transfer& operator=(const easy_transfer&) = delete;
@@ -60,7 +57,6 @@ class easy_transfer {
   static int on_progress(void* self, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
 
   http_request m_request;
-  parsed_url m_url;  // curl reads it until the handle is reset or cleaned up (both before it goes)
   CURL* m_easy = nullptr;
   curl_slist* m_headers = nullptr;
   char m_error[CURL_ERROR_SIZE] = {};

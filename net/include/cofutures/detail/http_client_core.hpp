@@ -22,22 +22,15 @@ class http_client_core;
 
 std::shared_ptr<http_client_core> make_http_client_core(asio::any_io_executor executor,
                                                         const http_client_options& options);
-/// A request's URL as libcurl parsed it (a CURLU handle, opaque here so
-/// that curl.h stays out of the public headers). The transfer hands it to
-/// curl (CURLOPT_CURLU), which then does not parse the URL a second time.
-struct parsed_url_deleter {
-  void operator()(void* url) const noexcept;
-};
-using parsed_url = std::unique_ptr<void, parsed_url_deleter>;
-
-/// Parses the URL. @throws http_error for a malformed URL, a scheme other
-/// than http(s) or an empty method.
-parsed_url validate_request(const http_request& request);
+/// Checks the URL with libcurl's parser (a URL the calling thread checked
+/// last is not parsed again). @throws http_error for a malformed URL, a
+/// scheme other than http(s) or an empty method.
+void validate_request(const http_request& request);
 /// A fresh id for a request (for cancellation).
 std::uint64_t next_request_id(http_client_core& core) noexcept;
 /// Starts the transfer on the client's thread (posted: never inside curl).
 void start_request(const std::shared_ptr<http_client_core>& core, std::uint64_t id, http_request request,
-                   parsed_url url, std::unique_ptr<http_completion> completion);
+                   std::unique_ptr<http_completion> completion);
 /// Removes the transfer and completes it with operation_aborted, if running.
 void cancel_request(const std::weak_ptr<http_client_core>& core, std::uint64_t id);
 /// Completes every transfer with an error and releases libcurl.
