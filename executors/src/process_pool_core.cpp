@@ -142,6 +142,14 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
 
   void run_manager() {
     detail::set_current_thread_name("ProcessPoolMgr");
+    // A task written to a worker that has just died fails with EPIPE and
+    // raises SIGPIPE at the writing thread, this one; its default action
+    // would end the program. Blocked here (and only here), the write just
+    // fails, and the pool reads it as the channel lost.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
     asio::io_context ctx(1);
     m_guard.emplace(ctx.get_executor());
     {

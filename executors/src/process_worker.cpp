@@ -1,6 +1,7 @@
 // The worker process: process_worker_main's serve loop. Plain blocking
-// reads and writes on the channel; one task at a time (the parent may have
-// queued more in the channel: they wait there until this one is answered).
+// reads of the task pipe and writes to the reply pipe; one task at a time
+// (the parent may have queued more in the pipe: they wait there until this
+// one is answered).
 
 #include "detail/frame_decoder.hpp"
 #include "detail/wire_messages.hpp"
@@ -13,7 +14,6 @@
 #include <cofutures/process_worker_main.hpp>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -85,17 +85,10 @@ bool run_task(std::string_view name, std::string_view args, std::string& result,
 std::optional<frame> next_frame(int fd, frame_decoder& decoder) {
   for (;;) {
     if (auto f = decoder.next()) return f;
-    // Sleep in poll(), not in read(): a unix socket has one wait queue for
-    // its readers and writers, and each time the parent reads a reply from
-    // its end the space freed on ours wakes every sleeper in that queue,
-    // a reader too. A reader blocked in read() then wakes for nothing
-    // (measured: 1.8 sleeps per task), which on a small machine can
-    // preempt the very thread taking the reply; poll() waits for POLLIN only.
-    pollfd readable{fd, POLLIN, 0};
-    if (::poll(&readable, 1, -1) < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;
-    }
+    // Sleeps in read(): a pipe's readers and writers wait in separate
+    // queues, so the parent taking replies from the other pipe never wakes
+    // this read (a unix socket, with one queue for both, did: 1.8 sleeps
+    // per task, until the worker waited in poll() for POLLIN).
     auto room = decoder.prepare(read_chunk);
     auto got = ::read(fd, room.data(), room.size());
     if (got < 0 && errno == EINTR) continue;
@@ -132,18 +125,20 @@ bool run_initializer(int fd, const init_message& init) {
   return false;
 }
 
-int serve(int fd, long max_tasks) {
-  if (!write_all(fd, frame_writer(frame_type::hello).i32(static_cast<std::int32_t>(::getpid())).finish())) return 1;
+int serve(int tasks_fd, int replies_fd, long max_tasks) {
+  if (!write_all(replies_fd, frame_writer(frame_type::hello).i32(static_cast<std::int32_t>(::getpid())).finish())) {
+    return 1;
+  }
   long done = 0;
   frame_decoder decoder;
-  while (auto f = next_frame(fd, decoder)) {
+  while (auto f = next_frame(tasks_fd, decoder)) {
     auto message = parse_parent_message(f->type, f->body);  // f->body lives until the next read
     if (std::holds_alternative<shutdown_message>(message)) return 0;
     if (auto* init = std::get_if<init_message>(&message)) {
-      if (!run_initializer(fd, *init)) return 1;
+      if (!run_initializer(replies_fd, *init)) return 1;
       continue;
     }
-    if (!answer_task(fd, std::get<task_message>(message))) return 0;
+    if (!answer_task(replies_fd, std::get<task_message>(message))) return 0;
     if (max_tasks > 0 && ++done >= max_tasks) return 0;  // recycled: the parent starts another
   }
   return 0;  // parent gone
@@ -157,9 +152,9 @@ bool started_as_worker_without_guard() noexcept {
 
 const std::string& program_argv0() noexcept { return g_argv0; }
 
-int serve_worker(int fd, long max_tasks) noexcept {
+int serve_worker(int tasks_fd, int replies_fd, long max_tasks) noexcept {
   try {
-    return serve(fd, max_tasks);
+    return serve(tasks_fd, replies_fd, max_tasks);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cofutures worker %d: %s\n", static_cast<int>(::getpid()), e.what());
     return 1;
@@ -200,8 +195,9 @@ void process_worker_main(int argc, char** argv) {
   detail::worker_signal_dispositions();
   // A task's own child processes must not inherit the channel (they would
   // keep it open after this worker dies).
-  ::fcntl(detail::worker_channel_fd, F_SETFD, FD_CLOEXEC);
-  int status = detail::serve_worker(detail::worker_channel_fd, settings->max_tasks);
+  ::fcntl(detail::worker_tasks_fd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(detail::worker_replies_fd, F_SETFD, FD_CLOEXEC);
+  int status = detail::serve_worker(detail::worker_tasks_fd, detail::worker_replies_fd, settings->max_tasks);
   std::fflush(nullptr);
   std::exit(status);
 }

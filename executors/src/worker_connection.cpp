@@ -15,7 +15,8 @@ namespace cofutures::detail {
 worker_connection::worker_connection(asio::io_context& ctx, launched_worker launched, worker_events& events)
     : m_hello_timer(ctx),
       m_pid(launched.pid),
-      m_channel(ctx, asio::local::stream_protocol(), launched.channel),
+      m_tasks(ctx, launched.tasks),
+      m_replies(ctx, launched.replies),
       m_pidfd(ctx, launched.pidfd),
       m_events(events),
       m_drain_timer(ctx) {}
@@ -31,7 +32,7 @@ void worker_connection::read_frames() {
   constexpr std::size_t chunk = 64 * 1024;  // per read; the buffer grows as frames need
   // Handlers hold the connection: it lives until its last operation ends.
   asio::mutable_buffer room(m_decoder.prepare(chunk).data(), chunk);
-  m_channel.async_read_some(room, [self = shared_from_this()](asio::error_code ec, std::size_t n) {
+  m_replies.async_read_some(room, [self = shared_from_this()](asio::error_code ec, std::size_t n) {
     if (!self->m_channel_open) return;
     if (ec) return self->read_failed(ec.message());
     self->m_decoder.commit(n);
@@ -62,8 +63,8 @@ void worker_connection::send(std::string frame, std::shared_ptr<const std::strin
 void worker_connection::write_next() {
   // Everything queued so far goes in one write: the frames the manager
   // queued while the last write was in flight (several tasks for one
-  // worker in one step) then cost one sendmsg, not one each. At most
-  // max_frames_per_write, so the buffers fit one sendmsg's iovecs.
+  // worker in one step) then cost one writev, not one each. At most
+  // max_frames_per_write, so the buffers fit one writev's iovecs.
   constexpr std::size_t max_frames_per_write = 32;
   m_gather.clear();
   std::size_t frames = 0;
@@ -76,7 +77,7 @@ void worker_connection::write_next() {
   // m_gather and the queued frames stay untouched until the handler: the
   // span the write holds points into them.
   std::span<const asio::const_buffer> buffers(m_gather);
-  asio::async_write(m_channel, buffers, [self = shared_from_this(), frames](asio::error_code ec, std::size_t) {
+  asio::async_write(m_tasks, buffers, [self = shared_from_this(), frames](asio::error_code ec, std::size_t) {
     if (!self->m_channel_open) return;
     if (ec) return self->m_events.on_channel_lost(*self, ec.message());
     self->m_writes.erase(self->m_writes.begin(), self->m_writes.begin() + static_cast<std::ptrdiff_t>(frames));
@@ -88,7 +89,8 @@ void worker_connection::close_channel() noexcept {
   if (!m_channel_open) return;
   m_channel_open = false;
   asio::error_code ignored;
-  m_channel.close(ignored);  // aborts the reads and writes in flight
+  m_tasks.close(ignored);  // aborts the writes in flight; the worker reads end of file
+  m_replies.close(ignored);  // aborts the read in flight
   m_writes.clear();
   if (m_exit) {
     // Not from inside the caller (the pool may be iterating its workers).

@@ -86,6 +86,14 @@ int exit_while_traced(int status, int hold_ms) {
   ::_exit(status);
 }
 
+// Closes this worker's end of its task pipe (descriptor 3 in a worker:
+// worker_environment.hpp), then reports and waits as report_then_wait.
+// The parent's next task meets a pipe that nobody reads.
+int close_task_pipe_then_wait(std::string ready, std::string go) {
+  ::close(3);
+  return worker_fifo_tasks::report_then_wait(std::move(ready), std::move(go));
+}
+
 }  // namespace crash_tasks
 
 using namespace crash_tasks;
@@ -299,6 +307,26 @@ TEST_CASE("a worker killed between tasks breaks the pool (PyMOTW)", "[process_cr
     CHECK(std::string(e.what()) == pool_broken);
   }
   CHECK(since(start) < detection_bound);
+}
+
+TEST_CASE("a task written to a worker that no longer reads breaks the pool, and the program lives on",
+          "[process_crash]") {
+  // The write fails with EPIPE and raises SIGPIPE at the pool's manager
+  // thread, which would end this whole test program if not blocked there.
+  ready_fifo ready;
+  worker_fifo::fifo go("go");
+  process_pool_executor pool(1);
+  auto first = pool.submit<&close_task_pipe_then_wait>(ready.path(), go.path());
+  auto pid = ready.wait_pid();
+  REQUIRE(pid > 0);
+  auto second = pool.submit<&current_pid>();  // waits in the pool: one worker, busy
+  go.release(1);
+  CHECK(first.result(hang_guard) == pid);  // answered on the reply pipe, still open
+  // Sent once the first was answered: the manager kills the worker whose
+  // channel is lost, and its death breaks the pool.
+  CHECK_THAT(failure_of<broken_process_pool>(second),
+             names_worker(pid) && Contains("was killed by signal 9 (SIGKILL)"));
+  REQUIRE_THROWS_MATCHES(pool.submit<&current_pid>(), broken_process_pool, Message(pool_broken));
 }
 
 TEST_CASE("a program without process_worker_main fails with an error naming it", "[process_crash]") {

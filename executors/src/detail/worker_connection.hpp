@@ -4,15 +4,14 @@
 // the bookkeeping the pool keeps for it. Used on the manager thread only.
 
 #include "frame_decoder.hpp"
-#include "worker_pace.hpp"
 #include "worker_launch.hpp"
+#include "worker_pace.hpp"
 
 #include <cofutures/detail/process_work.hpp>
 #include <cofutures/detail/wire.hpp>
 
 #include <asio/buffer.hpp>
 #include <asio/io_context.hpp>
-#include <asio/local/stream_protocol.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 
@@ -80,7 +79,8 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
   void report_exit();
 
   pid_t m_pid;
-  asio::local::stream_protocol::socket m_channel;
+  asio::posix::stream_descriptor m_tasks;    // the write end of the worker's task pipe
+  asio::posix::stream_descriptor m_replies;  // the read end of its reply pipe
   asio::posix::stream_descriptor m_pidfd;
   worker_events& m_events;
   frame_decoder m_decoder;

@@ -1,5 +1,5 @@
 #pragma once
-// Starting one worker process: a socketpair for the channel, the process
+// Starting one worker process: two pipes for the channel, the process
 // itself (posix_spawn of this executable, or fork), and a pidfd to watch
 // it die without polling.
 
@@ -14,7 +14,8 @@ namespace cofutures::detail {
 struct launched_worker {
   pid_t pid = -1;
   int pidfd = -1;    // owned by the caller
-  int channel = -1;  // the parent's end, owned by the caller
+  int tasks = -1;    // the write end of the worker's task pipe, owned by the caller
+  int replies = -1;  // the read end of its reply pipe, owned by the caller
 };
 
 /// @throws std::system_error naming the failing call.

@@ -1,5 +1,6 @@
 #pragma once
-// The parent <-> worker protocol: length-prefixed frames on a socketpair.
+// The parent <-> worker protocol: length-prefixed frames on two pipes (tasks
+// one way, replies the other).
 //   header: u32 body length (type byte included), u8 type
 //   HELLO        worker -> parent   i32 pid
 //   INIT         parent -> worker   str name, bytes args       (the initializer)

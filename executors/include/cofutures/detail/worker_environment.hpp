@@ -9,8 +9,10 @@
 namespace cofutures::detail {
 
 inline constexpr const char* worker_env_name = "COFUTURES_PROCESS_WORKER";
-/// The channel is always this descriptor in a worker.
-inline constexpr int worker_channel_fd = 3;
+/// The channel is two pipes, always these descriptors in a worker: it
+/// reads its tasks from the first and writes its replies to the second.
+inline constexpr int worker_tasks_fd = 3;
+inline constexpr int worker_replies_fd = 4;
 
 struct worker_settings {
   pid_t parent = 0;
@@ -27,9 +29,10 @@ bool started_as_worker_without_guard() noexcept;
 /// The program's argv[0], as process_worker_main saw it ("" before).
 const std::string& program_argv0() noexcept;
 
-/// Runs the worker protocol on `fd` until told to stop; returns the exit
-/// status for the process. (Also the body of a forked worker.)
-int serve_worker(int fd, long max_tasks) noexcept;
+/// Runs the worker protocol (tasks read from `tasks_fd`, replies written to
+/// `replies_fd`) until told to stop; returns the exit status for the
+/// process. (Also the body of a forked worker.)
+int serve_worker(int tasks_fd, int replies_fd, long max_tasks) noexcept;
 /// A worker ignores SIGINT and dies of SIGTERM (see process_worker.cpp).
 void worker_signal_dispositions() noexcept;
 
