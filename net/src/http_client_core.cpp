@@ -288,7 +288,8 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
 
   void on_ready(const std::shared_ptr<socket_watch>& w, int event, asio::error_code ec) {
     if (m_closed || w->removed || ec == asio::error::operation_aborted) return;
-    if (!(w->wanted & (event == CURL_CSELECT_IN ? CURL_POLL_IN : CURL_POLL_OUT))) return;  // idle: arm() waits again when curl wants it
+    // Idle (curl wants nothing of it now): arm() waits again once curl does.
+    if (!(w->wanted & (event == CURL_CSELECT_IN ? CURL_POLL_IN : CURL_POLL_OUT))) return;
     socket_action(w->fd, ec ? CURL_CSELECT_ERR : event);
     if (!w->removed) arm(w);  // still wanted: wait again
   }
