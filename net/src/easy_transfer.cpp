@@ -25,14 +25,18 @@ void ensure_curl_initialized() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-easy_transfer::easy_transfer(http_request request, const user_agent_header& user_agent, easy_handle_pool* pool)
-    : m_request(std::move(request)) {
+easy_transfer::easy_transfer(http_request request, const user_agent_header& user_agent, easy_handle_pool* pool,
+                             shared_curl_url url)
+    : m_request(std::move(request)), m_url(std::move(url)) {
   ensure_curl_initialized();
-  if (pool) m_easy = pool->take();
+  m_plain_get = is_plain_get(m_request);
+  bool configured = false;  // a plain GET's options are set already
+  if (pool) m_easy = pool->take(m_plain_get, configured);
   if (!m_easy) m_easy = curl_easy_init();
   if (!m_easy) throw http_error(make_curl_error(CURLE_OUT_OF_MEMORY), m_request.url, "curl_easy_init failed");
   try {
-    set_options(user_agent);
+    if (configured) set_request_pointers();
+    else set_options(user_agent);
   } catch (...) {
     curl_easy_cleanup(m_easy);  // the destructor does not run for a constructor that throws
     curl_slist_free_all(m_headers);
@@ -40,14 +44,27 @@ easy_transfer::easy_transfer(http_request request, const user_agent_header& user
   }
 }
 
-void easy_transfer::set_options(const user_agent_header& user_agent) {
-  auto& r = m_request;
-  // The string, not validate_request's parse (CURLOPT_CURLU): curl 7.88
-  // would print that back into a string (~7,000 instructions, callgrind),
-  // then parse it again.
-  set(m_easy, CURLOPT_URL, r.url.c_str());
+bool easy_transfer::is_plain_get(const http_request& r) noexcept {
+  static const http_request defaults;
+  return r.method == "GET" && r.body.empty() && r.headers.size() == 0 && !r.timeout && !r.connect_timeout &&
+         r.low_speed_limit == 0 && r.follow_redirects == defaults.follow_redirects &&
+         r.max_redirects == defaults.max_redirects && r.verify_tls == defaults.verify_tls && r.ca_file.empty() &&
+         r.version == defaults.version && !r.on_progress;
+}
+
+void easy_transfer::set_request_pointers() {
+  // CURLOPT_CURLU wins over CURLOPT_URL: set both, one of them empty.
+  set(m_easy, CURLOPT_CURLU, m_url.get());  // see repeated_url
+  if (!m_url) set(m_easy, CURLOPT_URL, m_request.url.c_str());
   set(m_easy, CURLOPT_PRIVATE, this);
   set(m_easy, CURLOPT_ERRORBUFFER, m_error);
+  set(m_easy, CURLOPT_WRITEDATA, this);
+  set(m_easy, CURLOPT_HEADERDATA, this);
+}
+
+void easy_transfer::set_options(const user_agent_header& user_agent) {
+  auto& r = m_request;
+  set_request_pointers();
   set(m_easy, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM/SIGPIPE games in a threaded program
   set(m_easy, CURLOPT_PROTOCOLS_STR, "http,https");
   set(m_easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -93,9 +110,7 @@ void easy_transfer::set_options(const user_agent_header& user_agent) {
     case http_version::http1_1: set(m_easy, CURLOPT_HTTP_VERSION, long(CURL_HTTP_VERSION_1_1)); break;
   }
   set(m_easy, CURLOPT_WRITEFUNCTION, &easy_transfer::on_write);
-  set(m_easy, CURLOPT_WRITEDATA, this);
   set(m_easy, CURLOPT_HEADERFUNCTION, &easy_transfer::on_header);
-  set(m_easy, CURLOPT_HEADERDATA, this);
   if (r.on_progress) {
     set(m_easy, CURLOPT_XFERINFOFUNCTION, &easy_transfer::on_progress);
     set(m_easy, CURLOPT_XFERINFODATA, this);

@@ -126,7 +126,8 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
     if (m_closed) return completion->complete(closed_error(request.url), {});
     std::unique_ptr<easy_transfer> easy;
     try {
-      easy = std::make_unique<easy_transfer>(std::move(request), m_user_agent, &m_easy_pool);
+      auto url = m_repeated_url.find(request.url);
+      easy = std::make_unique<easy_transfer>(std::move(request), m_user_agent, &m_easy_pool, std::move(url));
     } catch (...) {
       return completion->complete(std::current_exception(), {});
     }
@@ -354,7 +355,8 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
       remove(*a.easy);
       http_response response;
       auto e = a.easy->finish(code, response);
-      m_easy_pool.give(a.easy->release_handle());
+      // Kept set up only after a plain GET that succeeded (a failed one is reset, to be safe).
+      m_easy_pool.give(a.easy->release_handle(), a.easy->plain_get() && code == CURLE_OK && !e);
       a.completion->complete(e, std::move(response));
     }
   }
@@ -368,6 +370,7 @@ class http_client_core : public std::enable_shared_from_this<http_client_core> {
   // m_executor only. Its handles are out of the multi handle, so they may be
   // cleaned up after curl_multi_cleanup (in close()).
   easy_handle_pool m_easy_pool;
+  repeated_url m_repeated_url;  // m_executor only
   bool m_multiplex;
   CURLM* m_multi = nullptr;
   bool m_closed = false;

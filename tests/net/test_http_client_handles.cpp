@@ -2,15 +2,17 @@
 
 // What one request leaves behind for the next on the same client: nothing.
 // The client reuses libcurl easy handles between requests (reset in
-// between), and sends its User-Agent as a header line it builds once; a
-// request's own options, headers and callbacks must not leak into the
-// requests after it.
+// between, or kept set up from one plain GET to the next, with a URL
+// parsed once when it repeats), and sends its User-Agent as a header line
+// it builds once; a request's own options, URL, headers and callbacks must
+// not leak into the requests after it.
 
 #include "support/http_test_helpers.hpp"
 #include "support/http_test_server.hpp"
 
 #include <cofutures/fetch.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -100,6 +102,52 @@ TEST_CASE("a request carries nothing of the requests before it on the same clien
   CHECK(streamed == expected_bytes(100));
   CHECK(r[8].response->body.empty());
   CHECK(r[9].response->body == expected_bytes(100));
+  CHECK(server.connections_accepted() == 1);
+}
+
+TEST_CASE("plain GETs one after another, and other requests between them, each get their own", "[http]") {
+  http_test_server server;
+  std::vector<http_request> requests;
+  requests.push_back(make_request(server.url("/bytes/10")));  // 0
+  requests.push_back(make_request(server.url("/bytes/10")));  // 1: the same URL, now parsed once
+  requests.push_back(make_request(server.url("/bytes/20")));  // 2: another URL on that handle
+  auto post = with_method(make_request(server.url("/echo")), "POST");  // 3
+  post.body = "b";
+  post.headers.add("X-A", "1");
+  requests.push_back(post);
+  requests.push_back(make_request(server.url("/echo")));  // 4
+  auto timed = make_request(server.url("/echo"));          // 5
+  timed.timeout = std::chrono::seconds(5);
+  requests.push_back(timed);
+  requests.push_back(make_request(server.url("/redirect/302/1")));                 // 6
+  requests.push_back(with_method(make_request(server.url("/bytes/10")), "HEAD"));  // 7
+  requests.push_back(make_request(server.url("/bytes/10")));                       // 8
+  requests.push_back(make_request(server.url("/bytes/10")));                       // 9
+
+  auto outcomes = perform_in_sequence(requests);
+  REQUIRE(outcomes.size() == requests.size());
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    INFO("request " << i << ": " << requests[i].method << " " << requests[i].url << " " << outcomes[i].message);
+    REQUIRE(outcomes[i].response);
+  }
+  auto& r = outcomes;
+  CHECK(r[0].response->body == expected_bytes(10));
+  CHECK(r[1].response->body == expected_bytes(10));
+  CHECK(r[1].response->effective_url == server.url("/bytes/10"));
+  CHECK(r[2].response->body == expected_bytes(20));
+  CHECK(r[2].response->effective_url == server.url("/bytes/20"));
+  CHECK(r[3].response->headers.get("X-Echo-Method") == "POST");
+  CHECK(r[3].response->body == "b");
+  CHECK(r[4].response->headers.get("X-Echo-Method") == "GET");
+  CHECK(r[4].response->body.empty());
+  CHECK_FALSE(r[4].response->headers.get("X-Echo-X-A"));
+  CHECK(r[5].response->headers.get("X-Echo-Method") == "GET");
+  CHECK(r[6].response->status == 200);
+  CHECK(r[6].response->body == "method=GET");
+  CHECK(r[6].response->redirect_count == 1);
+  CHECK(r[7].response->body.empty());
+  CHECK(r[8].response->body == expected_bytes(10));
+  CHECK(r[9].response->body == expected_bytes(10));
   CHECK(server.connections_accepted() == 1);
 }
 
