@@ -16,6 +16,8 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <latch>
@@ -430,4 +432,32 @@ TEST_CASE("after the loop is gone, a bound future's callbacks run on the complet
   REQUIRE(log.order.size() == 3);  // done and unbound now: runs at once, here
   CHECK(log.threads[2] == std::this_thread::get_id());
   CHECK(f.result() == 3);
+}
+
+TEST_CASE("a loop waiting for its events sleeps: its polling first stops once waits turn long", "[event_loop]") {
+  // Before it sleeps, a loop polls for a completion due within microseconds
+  // (adaptive_spin's budget, 200 us at first); waits far longer than that
+  // halve the budget down to none (test_adaptive_spin), so a loop waiting
+  // on timers takes little CPU: here about 10 ms over the 200 ms, spent on
+  // the timers themselves. A loop that never slept would take all of it.
+  event_loop loop;
+  auto cpu_now = [] {
+    rusage usage{};
+    ::getrusage(RUSAGE_THREAD, &usage);
+    return std::chrono::seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           std::chrono::microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  };
+  auto before = cpu_now();
+  auto wall = std::chrono::steady_clock::now();
+  loop.run([]() -> asio::awaitable<void> {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (int i = 0; i < 200; ++i) {
+      timer.expires_after(1ms);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+  }());
+  auto cpu = cpu_now() - before;
+  auto elapsed = std::chrono::steady_clock::now() - wall;
+  CHECK(elapsed >= 200ms);
+  CHECK(cpu < elapsed / 2);  // halved: room for a sanitizer's slower handling
 }

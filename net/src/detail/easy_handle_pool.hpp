@@ -6,9 +6,11 @@
 // curl_easy_reset at once, so it keeps no option of the request that used
 // it (connections stay in the multi handle's cache); except one that did a
 // plain GET (easy_transfer::plain_get): it keeps its options for the next
-// plain GET, which then sets only what differs per request (the reset and
-// the options again cost about 6,000 instructions per small GET). Its
-// pointers into the finished request are cleared at once.
+// plain GET, which then sets only what differs per request. Skipping the
+// reset and the options again took a small GET from 111,900 to 96,400
+// instructions (callgrind; a reset handle also sets up again what curl
+// keeps per handle). Its pointers into the finished request are cleared
+// at once.
 // Not thread-safe: used on the client's serialized executor only.
 
 #include <curl/curl.h>

@@ -1,13 +1,13 @@
 #pragma once
 // A client's last URL, parsed by libcurl once it is asked for again.
 // Given a URL as a string (CURLOPT_URL), curl 7.88 parses it for every
-// transfer; given it parsed (CURLOPT_CURLU), curl copies the parse instead,
-// about 4,800 instructions less per small GET (callgrind; a fifth of curl's
-// URL handling). Parsing it here costs about as much as curl's own parse,
-// so a URL is parsed only when it comes a second time in a row: a program
-// fetching one URL again and again gains, one never repeating a URL pays
-// nothing. curl reads a CURLU handle only (its documentation says so), so
-// every transfer of the URL shares one; each holds it until it ends.
+// transfer; given it parsed (CURLOPT_CURLU), curl copies the parse
+// instead: a small GET of one URL again and again took 115,800 -> 111,900
+// instructions (callgrind). Parsing it here costs about as much as curl's
+// own parse, so a URL is parsed only when it comes a second time in a row:
+// a program fetching one URL again and again gains, one never repeating a
+// URL pays nothing. curl only reads a CURLU handle (its documentation says
+// so), so every transfer of the URL shares one; each holds it until it ends.
 // Not thread-safe: used on the client's serialized executor only.
 
 #include <curl/curl.h>
