@@ -86,11 +86,15 @@ int exit_while_traced(int status, int hold_ms) {
   ::_exit(status);
 }
 
-// Closes this worker's end of its task pipe (descriptor 3 in a worker:
-// worker_environment.hpp), then reports and waits as report_then_wait.
-// The parent's next task meets a pipe that nobody reads.
+// Puts an empty pipe of its own where this worker reads its tasks
+// (descriptor 3 in a worker: worker_environment.hpp), closing its end of
+// the task pipe, then reports and waits as report_then_wait. The parent's
+// next task meets a pipe that nobody reads, while the worker, back in its
+// loop, waits on the empty pipe (alive, until the parent kills it).
 int close_task_pipe_then_wait(std::string ready, std::string go) {
-  ::close(3);
+  int empty[2];
+  if (::pipe(empty) != 0 || ::dup2(empty[0], 3) != 3) return -1;
+  ::close(empty[0]);  // empty[1] stays open: the worker's read never ends
   return worker_fifo_tasks::report_then_wait(std::move(ready), std::move(go));
 }
 
