@@ -38,6 +38,18 @@ std::size_t count_fields(const http_response& response, std::string_view name) {
   return n;
 }
 
+// The requests one after another through one client; each must get a
+// response (an http_error fails the test, naming the request).
+std::vector<cofutures::test::outcome> perform_all_answered(const std::vector<http_request>& requests) {
+  auto outcomes = perform_in_sequence(requests);
+  REQUIRE(outcomes.size() == requests.size());
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    INFO("request " << i << ": " << requests[i].method << " " << requests[i].url << " " << outcomes[i].message);
+    REQUIRE(outcomes[i].response);
+  }
+  return outcomes;
+}
+
 http_request with_method(http_request request, std::string method) {
   request.method = std::move(method);
   return request;
@@ -72,13 +84,7 @@ TEST_CASE("a request carries nothing of the requests before it on the same clien
   requests.push_back(streaming);
   requests.push_back(make_request(server.url("/bytes/100")));  // 9
 
-  auto outcomes = perform_in_sequence(requests);
-  REQUIRE(outcomes.size() == requests.size());
-  for (std::size_t i = 0; i < outcomes.size(); ++i) {
-    INFO("request " << i << ": " << requests[i].method << " " << requests[i].url << " " << outcomes[i].message);
-    REQUIRE(outcomes[i].response);
-  }
-  auto& r = outcomes;
+  auto r = perform_all_answered(requests);
   CHECK(r[0].response->headers.get("X-Echo-Method") == "POST");
   CHECK(r[0].response->body == "first body");
   CHECK(r[0].response->headers.get("X-Echo-X-First") == "1");
@@ -124,13 +130,7 @@ TEST_CASE("plain GETs one after another, and other requests between them, each g
   requests.push_back(make_request(server.url("/bytes/10")));                       // 8
   requests.push_back(make_request(server.url("/bytes/10")));                       // 9
 
-  auto outcomes = perform_in_sequence(requests);
-  REQUIRE(outcomes.size() == requests.size());
-  for (std::size_t i = 0; i < outcomes.size(); ++i) {
-    INFO("request " << i << ": " << requests[i].method << " " << requests[i].url << " " << outcomes[i].message);
-    REQUIRE(outcomes[i].response);
-  }
-  auto& r = outcomes;
+  auto r = perform_all_answered(requests);
   CHECK(r[0].response->body == expected_bytes(10));
   CHECK(r[1].response->body == expected_bytes(10));
   CHECK(r[1].response->effective_url == server.url("/bytes/10"));
