@@ -270,13 +270,19 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
 
   std::shared_ptr<worker_connection> start_worker() {
     launched_worker launched;
+    int slot = -1;
     try {
-      launched = launch_worker(m_method, m_max_tasks);
+      // Room for every worker there can be at once (max_workers, and those
+      // on their way out) many times over: see worker_bells::release.
+      if (!m_bells) m_bells.emplace(4 * m_max_workers + 64);
+      slot = m_bells->acquire();
+      launched = launch_worker(m_method, m_max_tasks, m_bells->fd(), slot);
     } catch (const std::exception& e) {
+      if (slot >= 0) m_bells->release(slot);
       break_pool(std::string("A worker process could not be started: ") + e.what(), broken_message);
       return nullptr;
     }
-    auto w = std::make_shared<worker_connection>(m_guard->get_executor().context(), launched,
+    auto w = std::make_shared<worker_connection>(m_guard->get_executor().context(), launched, *m_bells, slot,
                                                  static_cast<worker_events&>(*this));
     {
       std::lock_guard lock(m_mutex);  // force_shutdown signals the live ones
@@ -356,6 +362,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
       m_live.erase(w.pid());
     }
     m_workers.erase(w.pid());
+    m_bells->release(w.slot());  // reaped: nothing writes that word any more
     bool clean = code == CLD_EXITED && status == 0;
     if (!w.m_exit_expected || !clean || !w.m_assigned.empty()) {
       auto how = describe_exit(code, status);
@@ -428,6 +435,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
   std::mutex m_join_mutex;
 
   // Manager thread only.
+  std::optional<worker_bells> m_bells;  // before m_workers: the connections use it to the last
   std::map<pid_t, std::shared_ptr<worker_connection>> m_workers;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> m_guard;
 };

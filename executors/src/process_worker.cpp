@@ -1,9 +1,11 @@
-// The worker process: process_worker_main's serve loop. Plain blocking
-// reads of the task pipe and writes to the reply pipe; one task at a time
-// (the parent may have queued more in the pipe: they wait there until this
-// one is answered).
+// The worker process: process_worker_main's serve loop. Non-blocking
+// reads of the task pipe, a sleep on the pool's futex while it is empty
+// (worker_bells.hpp), and blocking writes to the reply pipe; one task at a
+// time (the parent may have queued more in the pipe: they wait there until
+// this one is answered).
 
 #include "detail/frame_decoder.hpp"
+#include "detail/worker_bells.hpp"
 #include "detail/wire_messages.hpp"
 
 #include <cofutures/detail/remote_exception.hpp>
@@ -81,21 +83,43 @@ bool run_task(std::string_view name, std::string_view args, std::string& result,
   }
 }
 
-// The next frame from the parent; nullopt when the parent is gone.
-std::optional<frame> next_frame(int fd, frame_decoder& decoder) {
-  for (;;) {
-    if (auto f = decoder.next()) return f;
-    // Sleeps in read(): a pipe's readers and writers wait in separate
-    // queues, so the parent taking replies from the other pipe never wakes
-    // this read (a unix socket, with one queue for both, did: 1.8 sleeps
-    // per task, until the worker waited in poll() for POLLIN).
-    auto room = decoder.prepare(read_chunk);
-    auto got = ::read(fd, room.data(), room.size());
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return std::nullopt;
-    decoder.commit(static_cast<std::size_t>(got));
+// The task pipe, read without blocking; the worker sleeps on its bell
+// instead, and only once a read has found the pipe empty. The parent rings
+// after every write, so a write after that read rings after it too, and
+// the bell cannot be answered before the worker looks again.
+class task_reader {
+ public:
+  task_reader(int tasks_fd, int bells_fd, int slot) : m_fd(tasks_fd), m_bell(bells_fd, slot) {
+    int flags = ::fcntl(m_fd, F_GETFL);
+    if (flags >= 0) ::fcntl(m_fd, F_SETFL, flags | O_NONBLOCK);  // the worker's end only: its own file
   }
-}
+  task_reader(const task_reader&) = delete;
+  task_reader& operator=(const task_reader&) = delete;
+
+  /// The next frame from the parent; nullopt when the parent is gone.
+  std::optional<frame> next_frame() {
+    for (;;) {
+      if (auto f = m_decoder.next()) return f;
+      if (m_empty) m_bell.wait();
+      auto room = m_decoder.prepare(read_chunk);
+      auto got = ::read(m_fd, room.data(), room.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0 && errno == EAGAIN) {
+        m_empty = true;  // rung for bytes read before
+        continue;
+      }
+      if (got <= 0) return std::nullopt;  // end of file: the parent closed the channel
+      m_decoder.commit(static_cast<std::size_t>(got));
+      m_empty = static_cast<std::size_t>(got) < room.size();  // a short read took all there was
+    }
+  }
+
+ private:
+  int m_fd;
+  worker_bell m_bell;
+  bool m_empty = true;  // as far as the last read knows: the first wait finds the parent's first ring
+  frame_decoder m_decoder;
+};
 
 // Runs a task and sends its result or error.
 bool answer_task(int fd, const task_message& task) {
@@ -125,13 +149,14 @@ bool run_initializer(int fd, const init_message& init) {
   return false;
 }
 
-int serve(int tasks_fd, int replies_fd, long max_tasks) {
+int serve(int tasks_fd, int replies_fd, int bells_fd, const worker_settings& settings) {
   if (!write_all(replies_fd, frame_writer(frame_type::hello).i32(static_cast<std::int32_t>(::getpid())).finish())) {
     return 1;
   }
   long done = 0;
-  frame_decoder decoder;
-  while (auto f = next_frame(tasks_fd, decoder)) {
+  const long max_tasks = settings.max_tasks;
+  task_reader tasks(tasks_fd, bells_fd, settings.slot);
+  while (auto f = tasks.next_frame()) {
     auto message = parse_parent_message(f->type, f->body);  // f->body lives until the next read
     if (std::holds_alternative<shutdown_message>(message)) return 0;
     if (auto* init = std::get_if<init_message>(&message)) {
@@ -152,9 +177,9 @@ bool started_as_worker_without_guard() noexcept {
 
 const std::string& program_argv0() noexcept { return g_argv0; }
 
-int serve_worker(int tasks_fd, int replies_fd, long max_tasks) noexcept {
+int serve_worker(int tasks_fd, int replies_fd, int bells_fd, const worker_settings& settings) noexcept {
   try {
-    return serve(tasks_fd, replies_fd, max_tasks);
+    return serve(tasks_fd, replies_fd, bells_fd, settings);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cofutures worker %d: %s\n", static_cast<int>(::getpid()), e.what());
     return 1;
@@ -197,7 +222,9 @@ void process_worker_main(int argc, char** argv) {
   // keep it open after this worker dies).
   ::fcntl(detail::worker_tasks_fd, F_SETFD, FD_CLOEXEC);
   ::fcntl(detail::worker_replies_fd, F_SETFD, FD_CLOEXEC);
-  int status = detail::serve_worker(detail::worker_tasks_fd, detail::worker_replies_fd, settings->max_tasks);
+  ::fcntl(detail::worker_bells_fd, F_SETFD, FD_CLOEXEC);
+  int status = detail::serve_worker(detail::worker_tasks_fd, detail::worker_replies_fd, detail::worker_bells_fd,
+                                    *settings);
   std::fflush(nullptr);
   std::exit(status);
 }

@@ -2,7 +2,6 @@
 
 #include <asio/buffer.hpp>
 #include <asio/post.hpp>
-#include <asio/write.hpp>
 
 #include <sys/wait.h>
 
@@ -12,16 +11,39 @@
 
 namespace cofutures::detail {
 
-worker_connection::worker_connection(asio::io_context& ctx, launched_worker launched, worker_events& events)
+worker_connection::worker_connection(asio::io_context& ctx, launched_worker launched, worker_bells& bells, int slot,
+                                     worker_events& events)
     : m_hello_timer(ctx),
       m_pid(launched.pid),
       m_tasks(ctx, launched.tasks),
       m_replies(ctx, launched.replies),
+      m_bells(bells),
+      m_slot(slot),
       m_pidfd(ctx, launched.pidfd),
       m_events(events),
-      m_drain_timer(ctx) {}
+      m_drain_timer(ctx) {
+  asio::error_code ignored;
+  m_tasks.non_blocking(true, ignored);  // write_tasks writes at once, or waits for room itself
+}
 
-worker_connection::~worker_connection() = default;
+worker_connection::~worker_connection() {
+  if (!m_channel_open) return;  // rung then
+  // As close_channel: the worker sees the end of its pipe once rung.
+  asio::error_code ignored;
+  m_tasks.close(ignored);
+  ring_now();
+}
+
+void worker_connection::ring() {
+  // The wake waits for the writes queued behind this one (other workers'
+  // tasks of the same step): one system call wakes them all.
+  if (m_bells.ring(m_slot)) asio::post(m_drain_timer.get_executor(), [&bells = m_bells] { bells.wake_sleepers(); });
+}
+
+void worker_connection::ring_now() noexcept {
+  m_bells.ring(m_slot);
+  m_bells.wake_sleepers();  // a wake already posted for it finds nothing left to do
+}
 
 void worker_connection::start() {
   read_frames();
@@ -57,10 +79,13 @@ void worker_connection::read_failed(const std::string& reason) {
 void worker_connection::send(std::string frame, std::shared_ptr<const std::string> payload) {
   if (!m_channel_open) return;
   m_writes.push_back({std::move(frame), std::move(payload)});
-  if (m_writes.size() == 1) write_next();
+  // Written once the manager's current step is over, with whatever else
+  // the step queued for this worker: one write and one ring for them all.
+  if (m_writes.size() == 1) asio::post(m_drain_timer.get_executor(), [self = shared_from_this()] { self->write_next(); });
 }
 
 void worker_connection::write_next() {
+  if (!m_channel_open) return;
   // Everything queued so far goes in one write: the frames the manager
   // queued while the last write was in flight (several tasks for one
   // worker in one step) then cost one writev, not one each. At most
@@ -74,15 +99,47 @@ void worker_connection::write_next() {
     if (w.payload && !w.payload->empty()) m_gather.push_back(asio::buffer(*w.payload));
     ++frames;
   }
-  // m_gather and the queued frames stay untouched until the handler: the
-  // span the write holds points into them.
-  std::span<const asio::const_buffer> buffers(m_gather);
-  asio::async_write(m_tasks, buffers, [self = shared_from_this(), frames](asio::error_code ec, std::size_t) {
-    if (!self->m_channel_open) return;
-    if (ec) return self->m_events.on_channel_lost(*self, ec.message());
-    self->m_writes.erase(self->m_writes.begin(), self->m_writes.begin() + static_cast<std::ptrdiff_t>(frames));
-    if (!self->m_writes.empty()) self->write_next();
-  });
+  write_gathered(frames);
+}
+
+void worker_connection::write_gathered(std::size_t frames) {
+  // m_gather and the queued frames stay untouched until the last byte is
+  // written: m_gather points into them. The worker sleeps on its bell
+  // once it finds its pipe empty, so every write that put bytes in the
+  // pipe rings it (a frame larger than the pipe takes several writes, the
+  // worker emptying the pipe between them).
+  for (;;) {
+    asio::error_code ec;
+    std::size_t n = m_tasks.write_some(m_gather, ec);
+    if (n > 0) ring();
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      m_tasks.async_wait(asio::posix::stream_descriptor::wait_write, [self = shared_from_this(), frames](asio::error_code e) {
+        if (!self->m_channel_open) return;
+        if (e) return self->m_events.on_channel_lost(*self, e.message());
+        self->write_gathered(frames);
+      });
+      return;
+    }
+    if (ec) {
+      // Told from the event loop, as an asynchronous write's failure was:
+      // the caller of send() has not finished its step with this worker.
+      asio::post(m_drain_timer.get_executor(), [self = shared_from_this(), reason = ec.message()] {
+        if (self->m_channel_open) self->m_events.on_channel_lost(*self, reason);
+      });
+      return;
+    }
+    skip_written(n);
+    if (m_gather.empty()) break;
+  }
+  m_writes.erase(m_writes.begin(), m_writes.begin() + static_cast<std::ptrdiff_t>(frames));
+  if (!m_writes.empty()) write_next();
+}
+
+void worker_connection::skip_written(std::size_t n) {
+  auto done = m_gather.begin();
+  for (; done != m_gather.end() && n >= done->size(); ++done) n -= done->size();
+  if (done != m_gather.end()) *done += n;
+  m_gather.erase(m_gather.begin(), done);
 }
 
 void worker_connection::close_channel() noexcept {
@@ -90,6 +147,7 @@ void worker_connection::close_channel() noexcept {
   m_channel_open = false;
   asio::error_code ignored;
   m_tasks.close(ignored);  // aborts the writes in flight; the worker reads end of file
+  ring_now();              // once it wakes to look
   m_replies.close(ignored);  // aborts the read in flight
   m_writes.clear();
   if (m_exit) {

@@ -38,32 +38,34 @@ struct fd_guard {
   int release() { return std::exchange(fd, -1); }
 };
 
-// The worker's ends of the two pipes, numbered above the descriptors they
-// become in the worker, so that putting one in place never overwrites the other.
+// The worker's ends of the channel, numbered above the descriptors they
+// become in the worker, so that putting one in place never overwrites another.
 struct child_ends {
-  fd_guard tasks;    // read end of the task pipe
-  fd_guard replies;  // write end of the reply pipe
+  fd_guard tasks;     // read end of the task pipe
+  fd_guard replies;   // write end of the reply pipe
+  fd_guard bells;     // the page of wake-up words (the pool's memfd)
 };
 
-// fd itself if above worker_replies_fd, else a copy there (fd is closed).
+// fd itself if above worker_last_fd, else a copy there (fd is closed).
 int above_worker_fds(int fd) {
-  if (fd > worker_replies_fd) return fd;
-  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, worker_replies_fd + 1);
+  if (fd > worker_last_fd) return fd;
+  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, worker_last_fd + 1);
   int error = errno;
   ::close(fd);
   if (moved < 0) throw_errno(error, "fcntl F_DUPFD_CLOEXEC");
   return moved;
 }
 
-pid_t spawn_self(const child_ends& ends, long max_tasks) {
+pid_t spawn_self(const child_ends& ends, const worker_settings& settings) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  // The pipes become descriptors 3 and 4; stdin is /dev/null (Python does
-  // the same); nothing else of ours leaks into the worker.
+  // The channel becomes descriptors 3, 4 and 5; stdin is /dev/null (Python
+  // does the same); nothing else of ours leaks into the worker.
   posix_spawn_file_actions_adddup2(&actions, ends.tasks.fd, worker_tasks_fd);
   posix_spawn_file_actions_adddup2(&actions, ends.replies.fd, worker_replies_fd);
+  posix_spawn_file_actions_adddup2(&actions, ends.bells.fd, worker_bells_fd);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addclosefrom_np(&actions, worker_replies_fd + 1);
+  posix_spawn_file_actions_addclosefrom_np(&actions, worker_last_fd + 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none;
@@ -71,7 +73,7 @@ pid_t spawn_self(const child_ends& ends, long max_tasks) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
 
-  std::string env_entry = std::string(worker_env_name) + "=" + format_worker_env({::getpid(), max_tasks});
+  std::string env_entry = std::string(worker_env_name) + "=" + format_worker_env(settings);
   std::vector<char*> env;
   for (char** e = environ; e && *e; ++e) {
     if (std::strncmp(*e, worker_env_name, std::strlen(worker_env_name)) != 0) env.push_back(*e);
@@ -89,18 +91,20 @@ pid_t spawn_self(const child_ends& ends, long max_tasks) {
   return pid;
 }
 
-pid_t fork_self(const child_ends& ends, long max_tasks) {
+pid_t fork_self(const child_ends& ends, const worker_settings& settings) {
   std::fflush(nullptr);  // or buffered output would be printed twice
   pid_t pid = ::fork();
   if (pid < 0) throw_errno(errno, "fork");
   if (pid > 0) return pid;
   // Child: only this thread exists now. Keep to plain system calls until
   // the serve loop, which uses nothing another thread could have locked.
-  ::dup2(ends.tasks.fd, worker_tasks_fd);  // both ends are above 4: see child_ends
+  ::dup2(ends.tasks.fd, worker_tasks_fd);  // all three are above 5: see child_ends
   ::dup2(ends.replies.fd, worker_replies_fd);
-  ::close_range(worker_replies_fd + 1, ~0U, 0);
+  ::dup2(ends.bells.fd, worker_bells_fd);
+  ::close_range(worker_last_fd + 1, ~0U, 0);
   ::fcntl(worker_tasks_fd, F_SETFD, FD_CLOEXEC);  // not for the tasks' own children
   ::fcntl(worker_replies_fd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(worker_bells_fd, F_SETFD, FD_CLOEXEC);
   // The manager thread forking us blocks SIGPIPE (see process_pool_core's
   // run_manager); a worker and its tasks get the default back, as a
   // spawned worker does.
@@ -115,14 +119,14 @@ pid_t fork_self(const child_ends& ends, long max_tasks) {
   }
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   worker_signal_dispositions();
-  int status = serve_worker(worker_tasks_fd, worker_replies_fd, max_tasks);
+  int status = serve_worker(worker_tasks_fd, worker_replies_fd, worker_bells_fd, settings);
   std::fflush(nullptr);
   ::_exit(status);
 }
 
 }  // namespace
 
-launched_worker launch_worker(start_method method, long max_tasks) {
+launched_worker launch_worker(start_method method, long max_tasks, int bells_fd, int slot) {
   // Pipes, not a socketpair: a write to a pipe appends to the page already
   // there, where a unix socket allocates and charges a buffer for every
   // frame. Measured on the 2-vCPU VM, 24-byte writev to a reader in another
@@ -136,9 +140,12 @@ launched_worker launch_worker(start_method method, long max_tasks) {
   if (::pipe2(replies, O_CLOEXEC) != 0) throw_errno(errno, "pipe2");
   fd_guard parent_replies{replies[0]};
   child.replies.fd = replies[1];
+  child.bells.fd = ::fcntl(bells_fd, F_DUPFD_CLOEXEC, worker_last_fd + 1);
+  if (child.bells.fd < 0) throw_errno(errno, "fcntl F_DUPFD_CLOEXEC");
   child.tasks.fd = above_worker_fds(child.tasks.release());
   child.replies.fd = above_worker_fds(child.replies.release());
-  pid_t pid = method == start_method::fork ? fork_self(child, max_tasks) : spawn_self(child, max_tasks);
+  worker_settings settings{::getpid(), max_tasks, slot};
+  pid_t pid = method == start_method::fork ? fork_self(child, settings) : spawn_self(child, settings);
   int pidfd = pidfd_open_syscall(pid);
   if (pidfd < 0) {
     int error = errno;

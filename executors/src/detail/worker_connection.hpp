@@ -4,6 +4,7 @@
 // the bookkeeping the pool keeps for it. Used on the manager thread only.
 
 #include "frame_decoder.hpp"
+#include "worker_bells.hpp"
 #include "worker_launch.hpp"
 #include "worker_pace.hpp"
 
@@ -41,7 +42,9 @@ class worker_events {
 
 class worker_connection : public std::enable_shared_from_this<worker_connection> {
  public:
-  worker_connection(asio::io_context& ctx, launched_worker launched, worker_events& events);
+  /// `slot`: the worker's word in `bells`, which outlives the connection.
+  worker_connection(asio::io_context& ctx, launched_worker launched, worker_bells& bells, int slot,
+                    worker_events& events);
   ~worker_connection();
 
   /// Starts reading frames and watching for the exit.
@@ -53,6 +56,7 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
   void signal(int sig) noexcept;
 
   pid_t pid() const noexcept { return m_pid; }
+  int slot() const noexcept { return m_slot; }
   int pidfd() noexcept { return m_pidfd.native_handle(); }
 
   // The pool's bookkeeping for this worker.
@@ -75,17 +79,23 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
   void read_frames();
   void read_failed(const std::string& reason);
   void write_next();
+  void write_gathered(std::size_t frames);
+  void skip_written(std::size_t n);
+  void ring();
+  void ring_now() noexcept;
   void watch_exit();
   void report_exit();
 
   pid_t m_pid;
   asio::posix::stream_descriptor m_tasks;    // the write end of the worker's task pipe
   asio::posix::stream_descriptor m_replies;  // the read end of its reply pipe
+  worker_bells& m_bells;                     // rung after each write to m_tasks
+  int m_slot;
   asio::posix::stream_descriptor m_pidfd;
   worker_events& m_events;
   frame_decoder m_decoder;
   std::deque<pending_write> m_writes;  // the front ones are being written
-  std::vector<asio::const_buffer> m_gather;  // the buffers of the write in flight
+  std::vector<asio::const_buffer> m_gather;  // what is left to write of the frames in flight
   bool m_channel_open = true;
   // The exit is reported only after the channel is drained: a worker's last
   // words (a result, an initializer failure) arrive before its death.

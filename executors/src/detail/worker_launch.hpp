@@ -19,7 +19,9 @@ struct launched_worker {
 };
 
 /// @throws std::system_error naming the failing call.
-launched_worker launch_worker(start_method method, long max_tasks);
+/// `bells_fd` and `slot`: the pool's page of wake-up words and the new
+/// worker's word in it (worker_bells.hpp).
+launched_worker launch_worker(start_method method, long max_tasks, int bells_fd, int slot);
 
 /// pidfd_signal: a signal to the process behind a pidfd (which, unlike a
 /// pid, cannot name a recycled process). Returns 0 or -1 with errno.
