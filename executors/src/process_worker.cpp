@@ -1,8 +1,8 @@
-// The worker process: process_worker_main's serve loop. Non-blocking
-// reads of the task pipe, a sleep on the pool's futex while it is empty
-// (worker_bells.hpp), and blocking writes to the reply pipe; one task at a
-// time (the parent may have queued more in the pipe: they wait there until
-// this one is answered).
+// The worker process: process_worker_main's serve loop. Tasks from its
+// ring in the pool's shared memory (large ones from the task pipe), a
+// sleep on the pool's futex while the ring is empty (worker_bells.hpp),
+// and blocking writes to the reply pipe; one task at a time (the parent
+// may have queued more: they wait in the ring until this one is answered).
 
 #include "detail/frame_decoder.hpp"
 #include "detail/worker_bells.hpp"
@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -83,41 +84,55 @@ bool run_task(std::string_view name, std::string_view args, std::string& result,
   }
 }
 
-// The task pipe, read without blocking; the worker sleeps on its bell
-// instead, and only once a read has found the pipe empty. The parent rings
-// after every write, so a write after that read rings after it too, and
-// the bell cannot be answered before the worker looks again.
+// The worker's tasks: records from its ring in the pool's shared memory
+// (worker_bells.hpp), a frame each or a note that the frame follows in the
+// task pipe; it sleeps on its bell while the ring is empty.
 class task_reader {
  public:
-  task_reader(int tasks_fd, int bells_fd, int slot) : m_fd(tasks_fd), m_bell(bells_fd, slot) {
-    int flags = ::fcntl(m_fd, F_GETFL);
-    if (flags >= 0) ::fcntl(m_fd, F_SETFL, flags | O_NONBLOCK);  // the worker's end only: its own file
-  }
-  task_reader(const task_reader&) = delete;
-  task_reader& operator=(const task_reader&) = delete;
+  task_reader(int tasks_fd, int bells_fd, int slot) : m_fd(tasks_fd), m_bell(bells_fd, slot), m_ring(m_bell.ring()) {}
 
-  /// The next frame from the parent; nullopt when the parent is gone.
+  /// The next frame from the parent; nullopt when the parent is done with
+  /// this worker, or gone. @throws protocol_error on a record of no known kind.
   std::optional<frame> next_frame() {
     for (;;) {
       if (auto f = m_decoder.next()) return f;
-      if (m_empty) m_bell.wait();
-      auto room = m_decoder.prepare(read_chunk);
-      auto got = ::read(m_fd, room.data(), room.size());
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0 && errno == EAGAIN) {
-        m_empty = true;  // rung for bytes read before
+      if (auto r = m_ring.front()) {
+        if (r->what == task_ring::kind::frame) {
+          auto room = m_decoder.prepare(r->size);
+          m_ring.read_front(room.first(r->size));
+          m_decoder.commit(r->size);
+          m_ring.pop(*r);
+        } else if (r->what == task_ring::kind::in_pipe) {
+          m_ring.pop(*r);
+          if (!read_from_pipe(r->size)) return std::nullopt;
+        } else {
+          throw protocol_error("unknown task record kind " + std::to_string(static_cast<unsigned>(r->what)));
+        }
         continue;
       }
-      if (got <= 0) return std::nullopt;  // end of file: the parent closed the channel
-      m_decoder.commit(static_cast<std::size_t>(got));
-      m_empty = static_cast<std::size_t>(got) < room.size();  // a short read took all there was
+      if (m_bell.closed()) return std::nullopt;
+      m_bell.wait();
     }
   }
 
  private:
+  // A frame too large for the ring: exactly `n` bytes from the pipe, which
+  // the parent writes right after announcing them.
+  bool read_from_pipe(std::size_t n) {
+    while (n > 0) {
+      auto room = m_decoder.prepare(std::min(n, read_chunk));
+      auto got = ::read(m_fd, room.data(), room.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return false;  // end of file: the parent closed the channel
+      m_decoder.commit(static_cast<std::size_t>(got));
+      n -= static_cast<std::size_t>(got);
+    }
+    return true;
+  }
+
   int m_fd;
   worker_bell m_bell;
-  bool m_empty = true;  // as far as the last read knows: the first wait finds the parent's first ring
+  task_ring m_ring;
   frame_decoder m_decoder;
 };
 

@@ -17,9 +17,20 @@ namespace cofutures::detail {
 
 namespace {
 
-constexpr std::uint32_t bell_rung = 1;      // the pipe got bytes since the worker last looked
+constexpr std::uint32_t bell_rung = 1;      // records were put in the ring since the worker last looked
 constexpr std::uint32_t bell_sleeping = 2;  // the worker waits, or is about to, on the futex
-constexpr std::size_t line = 64;            // one slot per cache line: each has its own worker
+constexpr std::uint32_t bell_closed = 4;    // the manager is done with this worker
+constexpr std::size_t line = 64;
+constexpr std::size_t ring_bytes = 32 * 1024;  // a power of two: see task_ring
+
+// A slot: the bell word on a line of its own (both sides write it), the
+// ring's positions, then its bytes.
+struct slot_layout {
+  alignas(line) std::atomic<std::uint32_t> bell;
+  task_ring_positions positions;
+};
+constexpr std::size_t slot_bytes = sizeof(slot_layout) + ring_bytes;
+static_assert(sizeof(slot_layout) % line == 0 && slot_bytes % line == 0);
 
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free && sizeof(std::atomic<std::uint32_t>) == 4,
               "the words are shared between processes: lock-free, address-free, plain 32-bit futex words");
@@ -32,16 +43,19 @@ std::uint32_t bit_of(int slot) noexcept { return 1u << (static_cast<unsigned>(sl
 
 }  // namespace
 
-// A new memfd's bytes are zero: every word starts at 0, nobody rung or asleep.
+// A new memfd's bytes are zero: every word and position starts at 0.
 struct bell_page {
   alignas(line) std::atomic<std::uint32_t> wake_word;  // the futex every worker sleeps on
-  std::uint32_t slots;                                 // written before any worker starts
 
-  std::atomic<std::uint32_t>& slot(int i) noexcept {
-    return *std::launder(reinterpret_cast<std::atomic<std::uint32_t>*>(reinterpret_cast<char*>(this) + line +
-                                                                        static_cast<std::size_t>(i) * line));
+  slot_layout& slot(int i) noexcept {
+    return *std::launder(reinterpret_cast<slot_layout*>(reinterpret_cast<char*>(this) + line +
+                                                        static_cast<std::size_t>(i) * slot_bytes));
   }
-  static std::size_t bytes_for(std::size_t slots) noexcept { return line + slots * line; }
+  task_ring ring(int i) noexcept {
+    auto& s = slot(i);
+    return task_ring(s.positions, reinterpret_cast<char*>(&s) + sizeof(slot_layout), ring_bytes);
+  }
+  static std::size_t bytes_for(std::size_t slots) noexcept { return line + slots * slot_bytes; }
 };
 
 worker_bells::worker_bells(std::size_t slots) {
@@ -55,12 +69,11 @@ worker_bells::worker_bells(std::size_t slots) {
   if (mapped == MAP_FAILED) {
     int error = errno;
     ::close(m_fd);
-    throw_errno(error, "mapping the page");
+    throw_errno(error, "mapping the memory");
   }
   m_page = static_cast<bell_page*>(mapped);
-  m_page->slots = static_cast<std::uint32_t>(slots);
-  // Oldest freed first (a queue read from the back): a slot is used again
-  // only after every other one, long after its last worker was reaped.
+  // Lowest first, and a freed slot before any other: the pages of slots
+  // never used are never touched.
   for (std::size_t i = slots; i-- > 0;) m_free.push_back(static_cast<int>(i));
 }
 
@@ -70,29 +83,41 @@ worker_bells::~worker_bells() {
 }
 
 int worker_bells::acquire() {
-  if (m_free.empty()) throw std::runtime_error("no free slot for another worker's wake-up word");
+  if (m_free.empty()) throw std::runtime_error("no free slot for another worker's task ring");
   int slot = m_free.back();
   m_free.pop_back();
-  m_page->slot(slot).store(0, std::memory_order_relaxed);  // relaxed: no worker has this slot until it starts
+  // relaxed: no process has this slot until the worker is started, after this.
+  auto& s = m_page->slot(slot);
+  s.bell.store(0, std::memory_order_relaxed);
+  s.positions.tail.store(0, std::memory_order_relaxed);
+  s.positions.head.store(0, std::memory_order_relaxed);
   return slot;
 }
 
-void worker_bells::release(int slot) noexcept { m_free.insert(m_free.begin(), slot); }
+void worker_bells::release(int slot) noexcept { m_free.push_back(slot); }
+
+task_ring worker_bells::ring_of(int slot) noexcept { return m_page->ring(slot); }
 
 bool worker_bells::asleep(int slot) const noexcept {
-  return (m_page->slot(slot).load(std::memory_order_relaxed) & bell_sleeping) != 0;  // relaxed: a snapshot
+  return (m_page->slot(slot).bell.load(std::memory_order_relaxed) & bell_sleeping) != 0;  // relaxed: a snapshot
 }
 
 bool worker_bells::ring(int slot) noexcept {
   // seq_cst: ordered against the worker's fetch_or(sleeping) on the same
   // word, and before wake_sleepers' increment of the futex word: either
   // the worker sees rung before it sleeps, or this sees it asleep and
-  // wakes it (see worker_bell::wait).
-  auto before = m_page->slot(slot).fetch_or(bell_rung, std::memory_order_seq_cst);
+  // wakes it (see worker_bell::wait). Also a release of the ring's records.
+  auto before = m_page->slot(slot).bell.fetch_or(bell_rung, std::memory_order_seq_cst);
   if ((before & bell_sleeping) == 0) return false;
   bool first = m_to_wake == 0;
   m_to_wake |= bit_of(slot);
   return first;
+}
+
+void worker_bells::close(int slot) noexcept {
+  auto before = m_page->slot(slot).bell.fetch_or(bell_rung | bell_closed, std::memory_order_seq_cst);  // as ring
+  if (before & bell_sleeping) m_to_wake |= bit_of(slot);
+  wake_sleepers();  // a wake already arranged for others finds nothing left to do
 }
 
 void worker_bells::wake_sleepers() noexcept {
@@ -111,28 +136,31 @@ worker_bell::worker_bell(int fd, int slot) : m_slot(slot) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw_errno(errno, "fstat");
   m_bytes = static_cast<std::size_t>(st.st_size);
-  void* mapped = ::mmap(nullptr, m_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (mapped == MAP_FAILED) throw_errno(errno, "mapping the page");
-  m_page = static_cast<bell_page*>(mapped);
   if (slot < 0 || m_bytes < bell_page::bytes_for(static_cast<std::size_t>(slot) + 1)) {
-    ::munmap(mapped, m_bytes);
-    throw std::runtime_error("worker bells: slot " + std::to_string(slot) + " is not in the page");
+    throw std::runtime_error("worker bells: slot " + std::to_string(slot) + " is not in the memory");
   }
+  void* mapped = ::mmap(nullptr, m_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (mapped == MAP_FAILED) throw_errno(errno, "mapping the memory");
+  m_page = static_cast<bell_page*>(mapped);
 }
 
 worker_bell::~worker_bell() { ::munmap(m_page, m_bytes); }
 
+task_ring worker_bell::ring() noexcept { return m_page->ring(m_slot); }
+
 void worker_bell::wait() {
-  auto& word = m_page->slot(m_slot);
+  auto& word = m_page->slot(m_slot).bell;
   for (;;) {
     // Read before announcing the sleep: a wake after the announcement
     // changes the futex word first, and the wait below then returns at once.
     auto seen = m_page->wake_word.load(std::memory_order_seq_cst);  // seq_cst: see worker_bells::ring
     auto before = word.fetch_or(bell_sleeping, std::memory_order_seq_cst);
-    if (before & bell_rung) {
-      // Both flags off: the caller reads the pipe next, which holds every
-      // byte rung for so far.
-      word.store(0, std::memory_order_seq_cst);
+    if (before & (bell_rung | bell_closed)) {
+      // Awake again, the bell answered. The caller looks at the ring next,
+      // which holds every record rung for so far (a ring after this
+      // fetch_and is for records this look may already see: harmless).
+      word.fetch_and(~(bell_rung | bell_sleeping), std::memory_order_seq_cst);
+      m_closed = (before & bell_closed) != 0;
       return;
     }
     // EAGAIN (the word moved on), EINTR, a wake for a worker sharing this

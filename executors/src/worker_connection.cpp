@@ -2,6 +2,7 @@
 
 #include <asio/buffer.hpp>
 #include <asio/post.hpp>
+#include <asio/write.hpp>
 
 #include <sys/wait.h>
 
@@ -21,28 +22,13 @@ worker_connection::worker_connection(asio::io_context& ctx, launched_worker laun
       m_slot(slot),
       m_pidfd(ctx, launched.pidfd),
       m_events(events),
-      m_drain_timer(ctx) {
-  asio::error_code ignored;
-  m_tasks.non_blocking(true, ignored);  // write_tasks writes at once, or waits for room itself
-}
+      m_drain_timer(ctx) {}
 
 worker_connection::~worker_connection() {
-  if (!m_channel_open) return;  // rung then
-  // As close_channel: the worker sees the end of its pipe once rung.
+  if (!m_channel_open) return;  // told then
   asio::error_code ignored;
   m_tasks.close(ignored);
-  ring_now();
-}
-
-void worker_connection::ring() {
-  // The wake waits for the writes queued behind this one (other workers'
-  // tasks of the same step): one system call wakes them all.
-  if (m_bells.ring(m_slot)) asio::post(m_drain_timer.get_executor(), [&bells = m_bells] { bells.wake_sleepers(); });
-}
-
-void worker_connection::ring_now() noexcept {
-  m_bells.ring(m_slot);
-  m_bells.wake_sleepers();  // a wake already posted for it finds nothing left to do
+  m_bells.close(m_slot);
 }
 
 void worker_connection::start() {
@@ -66,6 +52,7 @@ void worker_connection::read_frames() {
     } catch (const protocol_error& e) {
       return self->read_failed(e.what());
     }
+    if (!self->m_writes.empty()) self->place_writes();  // the worker has taken records out: room, perhaps
     self->read_frames();
   });
 }
@@ -79,77 +66,75 @@ void worker_connection::read_failed(const std::string& reason) {
 void worker_connection::send(std::string frame, std::shared_ptr<const std::string> payload) {
   if (!m_channel_open) return;
   m_writes.push_back({std::move(frame), std::move(payload)});
-  // Written once the manager's current step is over, with whatever else
-  // the step queued for this worker: one write and one ring for them all.
-  if (m_writes.size() == 1) asio::post(m_drain_timer.get_executor(), [self = shared_from_this()] { self->write_next(); });
+  // Placed once the manager's current step is over, with whatever else the
+  // step queued for this worker, and with the other workers' tasks of the
+  // step: one ring for them all, and one system call to wake the sleepers.
+  if (m_writes.size() == 1) asio::post(m_drain_timer.get_executor(), [self = shared_from_this()] { self->place_writes(); });
 }
 
-void worker_connection::write_next() {
+void worker_connection::place_writes() {
   if (!m_channel_open) return;
-  // Everything queued so far goes in one write: the frames the manager
-  // queued while the last write was in flight (several tasks for one
-  // worker in one step) then cost one writev, not one each. At most
-  // max_frames_per_write, so the buffers fit one writev's iovecs.
+  // A frame up to a quarter of the ring goes in it; a larger one down the
+  // pipe, announced in the ring at its place in the order.
+  auto tasks = m_bells.ring_of(m_slot);
+  const std::size_t most_in_ring = tasks.capacity() / 4;
+  bool placed = false;
+  while (!m_writes.empty()) {
+    auto& w = m_writes.front();
+    std::string_view payload = w.payload ? std::string_view(*w.payload) : std::string_view();
+    const std::size_t size = w.frame.size() + payload.size();  // a frame's body is at most max_frame_body
+    if (size <= most_in_ring) {
+      if (!tasks.put(task_ring::kind::frame, static_cast<std::uint32_t>(size), {w.frame, payload})) break;
+    } else {
+      if (!tasks.put(task_ring::kind::in_pipe, static_cast<std::uint32_t>(size), {})) break;
+      m_pipe_writes.push_back(std::move(w));
+      if (m_pipe_writes.size() == 1) write_pipe();
+    }
+    m_writes.pop_front();
+    placed = true;
+  }
+  // Left over when the ring is full: placed again when the worker, having
+  // taken records out, answers (read_frames).
+  if (placed && m_bells.ring(m_slot)) {
+    // The wake waits for the other workers' writes of this step, posted
+    // before it: one system call wakes them all.
+    asio::post(m_drain_timer.get_executor(), [&bells = m_bells] { bells.wake_sleepers(); });
+  }
+}
+
+void worker_connection::write_pipe() {
+  // Everything queued so far goes in one write, up to max_frames_per_write
+  // (the buffers fit one writev's iovecs).
   constexpr std::size_t max_frames_per_write = 32;
   m_gather.clear();
   std::size_t frames = 0;
-  for (auto& w : m_writes) {
+  for (auto& w : m_pipe_writes) {
     if (frames == max_frames_per_write) break;
     m_gather.push_back(asio::buffer(w.frame));
     if (w.payload && !w.payload->empty()) m_gather.push_back(asio::buffer(*w.payload));
     ++frames;
   }
-  write_gathered(frames);
-}
-
-void worker_connection::write_gathered(std::size_t frames) {
-  // m_gather and the queued frames stay untouched until the last byte is
-  // written: m_gather points into them. The worker sleeps on its bell
-  // once it finds its pipe empty, so every write that put bytes in the
-  // pipe rings it (a frame larger than the pipe takes several writes, the
-  // worker emptying the pipe between them).
-  for (;;) {
-    asio::error_code ec;
-    std::size_t n = m_tasks.write_some(m_gather, ec);
-    if (n > 0) ring();
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      m_tasks.async_wait(asio::posix::stream_descriptor::wait_write, [self = shared_from_this(), frames](asio::error_code e) {
-        if (!self->m_channel_open) return;
-        if (e) return self->m_events.on_channel_lost(*self, e.message());
-        self->write_gathered(frames);
-      });
-      return;
-    }
-    if (ec) {
-      // Told from the event loop, as an asynchronous write's failure was:
-      // the caller of send() has not finished its step with this worker.
-      asio::post(m_drain_timer.get_executor(), [self = shared_from_this(), reason = ec.message()] {
-        if (self->m_channel_open) self->m_events.on_channel_lost(*self, reason);
-      });
-      return;
-    }
-    skip_written(n);
-    if (m_gather.empty()) break;
-  }
-  m_writes.erase(m_writes.begin(), m_writes.begin() + static_cast<std::ptrdiff_t>(frames));
-  if (!m_writes.empty()) write_next();
-}
-
-void worker_connection::skip_written(std::size_t n) {
-  auto done = m_gather.begin();
-  for (; done != m_gather.end() && n >= done->size(); ++done) n -= done->size();
-  if (done != m_gather.end()) *done += n;
-  m_gather.erase(m_gather.begin(), done);
+  // m_gather and the queued frames stay untouched until the handler: the
+  // span the write holds points into them.
+  std::span<const asio::const_buffer> buffers(m_gather);
+  asio::async_write(m_tasks, buffers, [self = shared_from_this(), frames](asio::error_code ec, std::size_t) {
+    if (!self->m_channel_open) return;
+    if (ec) return self->m_events.on_channel_lost(*self, ec.message());
+    self->m_pipe_writes.erase(self->m_pipe_writes.begin(),
+                              self->m_pipe_writes.begin() + static_cast<std::ptrdiff_t>(frames));
+    if (!self->m_pipe_writes.empty()) self->write_pipe();
+  });
 }
 
 void worker_connection::close_channel() noexcept {
   if (!m_channel_open) return;
   m_channel_open = false;
   asio::error_code ignored;
-  m_tasks.close(ignored);  // aborts the writes in flight; the worker reads end of file
-  ring_now();              // once it wakes to look
+  m_tasks.close(ignored);  // aborts the writes in flight; a worker reading the pipe reads end of file
+  m_bells.close(m_slot);   // one waiting on its ring wakes, and exits once it is empty
   m_replies.close(ignored);  // aborts the read in flight
   m_writes.clear();
+  m_pipe_writes.clear();
   if (m_exit) {
     // Not from inside the caller (the pool may be iterating its workers).
     asio::post(m_drain_timer.get_executor(), [self = shared_from_this()] { self->report_exit(); });

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <map>
 #include <new>
@@ -103,6 +104,12 @@ int slow_square(int x) {
 }
 int take_fragile(fragile) { return 1; }
 fragile make_fragile(bool fail) { return fragile{fail}; }
+// A digest of s that any lost, repeated or misplaced byte changes.
+std::uint64_t digest(std::string s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h ^ s.size();
+}
 std::string touch_ends(std::string s) {
   s.front() = 'A';
   s.back() = 'Z';
@@ -371,6 +378,26 @@ TEST_CASE("a destroyed pool leaves no child process and no descriptor behind", "
   }
   CHECK_FALSE(has_children());
   CHECK(open_descriptors() == fds_before);
+}
+
+TEST_CASE("small and large tasks in turn reach the worker whole and in order", "[process_pool]") {
+  // One worker, sent several tasks ahead: the small ones travel in its
+  // task ring in shared memory, the large ones (over 8 KiB) in its pipe,
+  // announced in the ring between the others.
+  process_pool_executor pool(1);
+  std::vector<std::string> inputs;
+  std::vector<future<std::uint64_t>> results;
+  for (int i = 0; i < 60; ++i) {
+    const std::size_t sizes[] = {10, 8 * 1024 - 64, 20 * 1024, 300 * 1024};
+    std::string s(sizes[i % 4] + static_cast<std::size_t>(i), static_cast<char>('a' + i % 26));
+    s[s.size() / 2] = static_cast<char>(i);
+    inputs.push_back(s);
+    results.push_back(pool.submit<&digest>(std::move(s)));
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    INFO("task " << i << ", " << inputs[i].size() << " bytes");
+    CHECK(results[i].result(10s) == digest(inputs[i]));
+  }
 }
 
 TEST_CASE("a 64 MiB argument and result round-trip", "[process_pool]") {

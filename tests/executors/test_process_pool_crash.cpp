@@ -46,6 +46,7 @@ using Catch::Matchers::Message;
 namespace crash_tasks {
 
 int current_pid() { return static_cast<int>(::getpid()); }
+std::size_t length_of(std::string s) { return s.size(); }
 
 // How a worker dies: 0 abort, 1 exit(3), 2 a segfault.
 int die(int how) {
@@ -86,11 +87,12 @@ int exit_while_traced(int status, int hold_ms) {
   ::_exit(status);
 }
 
-// Puts an empty pipe of its own where this worker reads its tasks
+// Puts an empty pipe of its own where this worker reads its large tasks
 // (descriptor 3 in a worker: worker_environment.hpp), closing its end of
 // the task pipe, then reports and waits as report_then_wait. The parent's
-// next task meets a pipe that nobody reads, while the worker, back in its
-// loop, waits on the empty pipe (alive, until the parent kills it).
+// next large task meets a pipe that nobody reads, while the worker, back
+// in its loop, waits on the empty pipe for it (alive, until the parent
+// kills it).
 int close_task_pipe_then_wait(std::string ready, std::string go) {
   int empty[2];
   if (::pipe(empty) != 0 || ::dup2(empty[0], 3) != 3) return -1;
@@ -323,7 +325,10 @@ TEST_CASE("a task written to a worker that no longer reads breaks the pool, and 
   auto first = pool.submit<&close_task_pipe_then_wait>(ready.path(), go.path());
   auto pid = ready.wait_pid();
   REQUIRE(pid > 0);
-  auto second = pool.submit<&current_pid>();  // waits in the pool: one worker, busy
+  // Too large for the worker's task ring in shared memory (a quarter of
+  // its 32 KiB at most): it goes down the pipe. It waits in the pool until
+  // the first is answered (one worker, busy).
+  auto second = pool.submit<&length_of>(std::string(100 * 1024, 'x'));
   go.release(1);
   CHECK(first.result(hang_guard) == pid);  // answered on the reply pipe, still open
   // Sent once the first was answered: the manager kills the worker whose

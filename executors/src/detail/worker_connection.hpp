@@ -1,6 +1,7 @@
 #pragma once
 // One worker process as the manager thread sees it: its channel (frames
-// read in a loop, writes queued), its pidfd (readable when it exits) and
+// read in a loop from its reply pipe; tasks put in its ring, the large ones
+// written to its task pipe), its pidfd (readable when it exits) and
 // the bookkeeping the pool keeps for it. Used on the manager thread only.
 
 #include "frame_decoder.hpp"
@@ -78,24 +79,22 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
 
   void read_frames();
   void read_failed(const std::string& reason);
-  void write_next();
-  void write_gathered(std::size_t frames);
-  void skip_written(std::size_t n);
-  void ring();
-  void ring_now() noexcept;
+  void place_writes();
+  void write_pipe();
   void watch_exit();
   void report_exit();
 
   pid_t m_pid;
-  asio::posix::stream_descriptor m_tasks;    // the write end of the worker's task pipe
+  asio::posix::stream_descriptor m_tasks;    // the write end of the worker's task pipe (large frames)
   asio::posix::stream_descriptor m_replies;  // the read end of its reply pipe
-  worker_bells& m_bells;                     // rung after each write to m_tasks
+  worker_bells& m_bells;                     // its task ring, and its bell, rung after each put
   int m_slot;
   asio::posix::stream_descriptor m_pidfd;
   worker_events& m_events;
   frame_decoder m_decoder;
-  std::deque<pending_write> m_writes;  // the front ones are being written
-  std::vector<asio::const_buffer> m_gather;  // what is left to write of the frames in flight
+  std::deque<pending_write> m_writes;       // not in the ring yet (queued this step, or it was full)
+  std::deque<pending_write> m_pipe_writes;  // announced in the ring; the front ones are being written
+  std::vector<asio::const_buffer> m_gather;  // the buffers of the pipe write in flight
   bool m_channel_open = true;
   // The exit is reported only after the channel is drained: a worker's last
   // words (a result, an initializer failure) arrive before its death.
