@@ -1,7 +1,7 @@
 #pragma once
-// Starting one worker process: two pipes for the channel, the process
-// itself (posix_spawn of this executable, or fork), and a pidfd to watch
-// it die without polling.
+// Starting one worker process: two pipes for the channel (with the pool's
+// shared memory: worker_bells.hpp), the process itself (posix_spawn of this
+// executable, or fork), and a pidfd to watch it die without polling.
 
 #include <cofutures/process_pool_options.hpp>
 

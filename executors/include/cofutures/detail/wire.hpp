@@ -1,6 +1,8 @@
 #pragma once
-// The parent <-> worker protocol: length-prefixed frames on two pipes (tasks
-// one way, replies the other).
+// The parent <-> worker protocol: length-prefixed frames, tasks one way and
+// replies the other. Replies travel in a pipe; tasks in the worker's ring in
+// shared memory (a frame too large for it in a pipe of its own, announced in
+// the ring: executors/src/detail/task_ring.hpp).
 //   header: u32 body length (type byte included), u8 type
 //   HELLO        worker -> parent   i32 pid
 //   INIT         parent -> worker   str name, bytes args       (the initializer)

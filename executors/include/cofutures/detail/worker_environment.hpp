@@ -9,10 +9,10 @@
 namespace cofutures::detail {
 
 inline constexpr const char* worker_env_name = "COFUTURES_PROCESS_WORKER";
-/// The channel is two pipes, always these descriptors in a worker: it
-/// reads its tasks from the first and writes its replies to the second.
-/// The third is the pool's page of wake-up words, which an idle worker
-/// sleeps on (executors/src/detail/worker_bells.hpp).
+/// The channel is always these descriptors in a worker: a pipe it reads
+/// large tasks from, a pipe it writes its replies to, and the pool's shared
+/// memory, where it takes the other tasks from its ring and sleeps while
+/// there are none (executors/src/detail/worker_bells.hpp).
 inline constexpr int worker_tasks_fd = 3;
 inline constexpr int worker_replies_fd = 4;
 inline constexpr int worker_bells_fd = 5;
