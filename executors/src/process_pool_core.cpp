@@ -273,7 +273,8 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
     int slot = -1;
     try {
       // Room for every worker there can be at once (max_workers, and those
-      // on their way out) many times over: see worker_bells::release.
+      // on their way out, not yet reaped) many times over: a slot's memory
+      // is touched only once a worker uses it (worker_bells' free list).
       if (!m_bells) m_bells.emplace(4 * m_max_workers + 64);
       slot = m_bells->acquire();
       launched = launch_worker(m_method, m_max_tasks, m_bells->fd(), slot);

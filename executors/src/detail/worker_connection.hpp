@@ -43,7 +43,8 @@ class worker_events {
 
 class worker_connection : public std::enable_shared_from_this<worker_connection> {
  public:
-  /// `slot`: the worker's word in `bells`, which outlives the connection.
+  /// `slot`: the worker's slot (its ring and bell) in `bells`, which
+  /// outlives the connection.
   worker_connection(asio::io_context& ctx, launched_worker launched, worker_bells& bells, int slot,
                     worker_events& events);
   ~worker_connection();
