@@ -72,7 +72,8 @@ class task_ring {
     return true;
   }
 
-  /// The most a frame record can hold: larger frames go in the pipe.
+  /// The ring's size in bytes (the writer decides which frames are small
+  /// enough to go in it; the pool's manager: a quarter of this).
   std::size_t capacity() const noexcept { return m_capacity; }
 
   // ---- the worker's side
