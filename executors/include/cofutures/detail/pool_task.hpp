@@ -3,6 +3,7 @@
 // of its future (Python's _WorkItem), in a single allocation shared with
 // the future.
 
+#include <cofutures/detail/block_pool.hpp>
 #include <cofutures/detail/future_state.hpp>
 #include <cofutures/future.hpp>
 
@@ -69,7 +70,10 @@ class pool_task_impl final : public pool_task {
   /// The task and its future, sharing one allocation.
   template <class Fn, class... Args>
   static std::pair<pool_task_ptr, future<R>> make(Fn&& fn, Args&&... args) {
-    auto block = std::make_shared<pool_task_impl>(private_tag{}, std::forward<Fn>(fn), std::forward<Args>(args)...);
+    // From the block pool: a task and its future are made and freed once
+    // per submit (see block_pool.hpp).
+    auto block = std::allocate_shared<pool_task_impl>(block_allocator<pool_task_impl>{}, private_tag{},
+                                                      std::forward<Fn>(fn), std::forward<Args>(args)...);
     auto* task = block.get();
     // Aliasing: points at the state, owns the whole block. Moved from
     // `block`, so the count is touched once (for m_keep), not three times.
@@ -146,7 +150,7 @@ class pool_task_impl final : public pool_task {
   state<R> m_state;
   std::shared_ptr<state<R>> m_keep;  // the pool's reference to the block, until release()
   // A lambda without captures takes no room: the block of such a task
-  // returning int is 152 bytes, a 160-byte malloc chunk rather than 176.
+  // returning int is 152 bytes, a 160-byte pool block rather than 176.
   [[no_unique_address]] work_slot<work> m_work;
 };
 
