@@ -68,14 +68,24 @@ class shared_lists {
     // it: fork waits for it, and both sides release it.
     pthread_atfork([] { instance().m_lock.lock(); }, [] { instance().m_lock.unlock(); },
                    [] { instance().m_lock.unlock(); });
+    // A thread's cache goes back at its exit (flush_at_exit). A key's
+    // destructor, not a thread_local object's: registering one of those
+    // takes the dynamic linker's lock, which a child forked while another
+    // thread held it would wait for forever.
+    if (pthread_key_create(&m_exit_key, flush_at_exit) != 0) throw std::bad_alloc();
   }
 
   static shared_lists& instance() {
     // Never destroyed: blocks are freed by static destructors and by
-    // threads exiting after main has returned.
+    // threads exiting after main has returned. Made before main
+    // (g_lists_made below), so that no fork can come while one thread is
+    // making it: the child would wait for the guard for ever.
     static shared_lists* lists = new shared_lists;
     return *lists;
   }
+
+  /// Arms flush_at_exit for the calling thread.
+  void arm_exit_flush(void* cache) noexcept { pthread_setspecific(m_exit_key, cache); }
 
   /// A batch of free blocks of class `cls`, at least one.
   block_list take(std::size_t cls) {
@@ -188,6 +198,9 @@ class shared_lists {
     m_chunks.resize(live);
   }
 
+  static void flush_at_exit(void* cache) noexcept;
+
+  pthread_key_t m_exit_key{};
   std::mutex m_lock;
   std::array<free_block*, class_count> m_batches{};  // per class, batches linked by next_batch
   std::size_t m_free_bytes = 0;                      // in m_batches
@@ -208,29 +221,28 @@ struct thread_cache {
 };
 constinit thread_local thread_cache t_cache{};
 
-/// Gives a thread's cache to the shared lists when the thread exits.
-struct cache_flusher {
-  bool armed = false;
-  ~cache_flusher() {
-    thread_cache& cache = t_cache;
-    // Blocks freed later in this thread's exit (by other thread_local
-    // destructors) go straight to the shared lists.
-    cache.state = thread_cache::stage::retired;
-    for (std::size_t cls = 0; cls < class_count; ++cls) {
-      if (cache.count[cls] > 0) shared_lists::instance().give(cls, {cache.head[cls], cache.count[cls]});
-      cache.head[cls] = nullptr;
-      cache.count[cls] = 0;
-    }
+[[maybe_unused]] const bool g_lists_made = (shared_lists::instance(), true);
+
+/// Gives a thread's cache to the shared lists when the thread exits (after
+/// its thread_local destructors, which may free blocks into it).
+void shared_lists::flush_at_exit(void* p) noexcept {
+  thread_cache& cache = *static_cast<thread_cache*>(p);
+  // Blocks freed later in this thread's exit (by other key destructors)
+  // go straight to the shared lists.
+  cache.state = thread_cache::stage::retired;
+  for (std::size_t cls = 0; cls < class_count; ++cls) {
+    if (cache.count[cls] > 0) instance().give(cls, {cache.head[cls], cache.count[cls]});
+    cache.head[cls] = nullptr;
+    cache.count[cls] = 0;
   }
-};
-thread_local cache_flusher t_flusher;
+}
 
 /// Whether this thread may keep blocks in its cache: not once its cache
 /// has been flushed at its exit.
 bool cache_usable(thread_cache& cache) noexcept {
   if (cache.state == thread_cache::stage::armed) return true;
   if (cache.state == thread_cache::stage::retired) return false;
-  t_flusher.armed = true;  // the first touch registers its destructor for this thread's exit
+  shared_lists::instance().arm_exit_flush(&cache);  // the first touch: flushed at this thread's exit
   cache.state = thread_cache::stage::armed;
   return true;
 }
