@@ -8,6 +8,7 @@
 #include "detail/worker_bells.hpp"
 #include "detail/wire_messages.hpp"
 
+#include <cofutures/detail/cpu_relax.hpp>
 #include <cofutures/detail/remote_exception.hpp>
 #include <cofutures/detail/task_registry.hpp>
 #include <cofutures/detail/wire.hpp>
@@ -22,6 +23,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +40,17 @@ std::string g_argv0;           // written once by process_worker_main, before an
 bool g_entered_guard = false;  // likewise
 
 constexpr std::size_t read_chunk = 64 * 1024;  // bytes per read(); the buffer grows as frames need
+// How long a worker that answered a lane task looks at its ring before it
+// sleeps: the thread that waited for that answer usually submits the next
+// task within microseconds (a loop of round trips), and a sleeping worker
+// would cost a wake-up, about 10-20 us on a VM.
+constexpr auto lane_spin = std::chrono::microseconds(100);
+// How long a worker that answered a lane task with no parent thread
+// watching looks for one to start, or for the answer to be taken, before
+// it tells the manager: the thread that submitted usually starts waiting
+// within a microsecond or two, and the word to the manager costs a write
+// and a wake-up of the manager thread.
+constexpr auto lane_taker_wait = std::chrono::microseconds(5);
 
 // Writes a frame (header + fields) and an optional payload after it.
 bool write_all(int fd, std::string_view frame, std::string_view payload = {}) {
@@ -94,10 +107,16 @@ class task_reader {
   /// The next frame from the parent; nullopt when the parent is done with
   /// this worker, or gone. @throws protocol_error on a record of no known kind.
   std::optional<frame> next_frame() {
+    m_lane = false;
     for (;;) {
       if (auto f = m_decoder.next()) return f;
       if (auto r = m_ring.front()) {
-        if (r->what == task_ring::kind::frame) {
+        if (r->what == task_ring::kind::frame || r->what == task_ring::kind::lane) {
+          if (r->what == task_ring::kind::lane) {
+            // A lane record holds one task frame, alone in the decoder.
+            if (m_decoder.buffered() != 0) throw protocol_error("a lane task after a partial frame");
+            m_lane = true;
+          }
           auto room = m_decoder.prepare(r->size);
           m_ring.read_front(room.first(r->size));
           m_decoder.commit(r->size);
@@ -111,9 +130,32 @@ class task_reader {
         continue;
       }
       if (m_bell.closed()) return std::nullopt;
+      if (m_spin_next) {
+        m_spin_next = false;
+        if (spin_for_record()) continue;
+      }
       m_bell.wait();
     }
   }
+
+  /// Whether a parent thread watches for the lane reply of task `id`, or
+  /// has taken it, within lane_taker_wait.
+  bool lane_reply_taker(std::uint64_t id) noexcept {
+    const auto until = std::chrono::steady_clock::now() + lane_taker_wait;
+    for (;;) {
+      for (int i = 0; i < 16; ++i) {
+        if (m_bell.parent_watching() || m_bell.lane().taken(id)) return true;
+        cpu_relax();
+      }
+      if (std::chrono::steady_clock::now() >= until) return false;
+    }
+  }
+
+  /// Whether the frame last returned came through the lane.
+  bool from_lane() const noexcept { return m_lane; }
+  /// Looks at the ring for lane_spin before the next sleep.
+  void spin_next() noexcept { m_spin_next = true; }
+  worker_bell& bell() noexcept { return m_bell; }
 
  private:
   // A frame too large for the ring: exactly `n` bytes from the pipe, which
@@ -130,14 +172,30 @@ class task_reader {
     return true;
   }
 
+  bool spin_for_record() const noexcept {
+    const auto until = std::chrono::steady_clock::now() + lane_spin;
+    for (;;) {
+      for (int i = 0; i < 64; ++i) {  // about 3 us of pauses between clock reads
+        if (m_ring.front()) return true;
+        cpu_relax();
+      }
+      if (std::chrono::steady_clock::now() >= until) return false;
+    }
+  }
+
   int m_fd;
   worker_bell m_bell;
   task_ring m_ring;
   frame_decoder m_decoder;
+  bool m_lane = false;
+  bool m_spin_next = false;
 };
 
-// Runs a task and sends its result or error.
-bool answer_task(int fd, const task_message& task) {
+// Runs a task and sends its result or error: down the reply pipe, or for
+// a lane task in the lane's reply (lane_reply.hpp) if it fits there. Then
+// if no thread of the parent is watching for it, a word down the pipe
+// tells the manager to take it.
+bool answer_task(int fd, const task_message& task, task_reader& tasks) {
   std::string result;
   exception_info failure;
   std::string frame;
@@ -149,6 +207,12 @@ bool answer_task(int fd, const task_message& task) {
     write_exception(w, failure);
     frame = std::move(w).finish();
     result.clear();
+  }
+  if (tasks.from_lane()) {
+    tasks.spin_next();
+    if (tasks.bell().lane().publish(task.id, frame, result)) {
+      return tasks.lane_reply_taker(task.id) || write_all(fd, frame_writer(frame_type::lane_reply).finish());
+    }
   }
   return write_all(fd, frame, result);
 }
@@ -178,7 +242,7 @@ int serve(int tasks_fd, int replies_fd, int bells_fd, const worker_settings& set
       if (!run_initializer(replies_fd, *init)) return 1;
       continue;
     }
-    if (!answer_task(replies_fd, std::get<task_message>(message))) return 0;
+    if (!answer_task(replies_fd, std::get<task_message>(message), tasks)) return 0;
     if (max_tasks > 0 && ++done >= max_tasks) return 0;  // recycled: the parent starts another
   }
   return 0;  // parent gone

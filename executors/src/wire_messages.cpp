@@ -58,6 +58,7 @@ worker_message parse_worker_message(frame_type type, std::string_view body) {
       r.expect_end();
       return m;
     }
+    case frame_type::lane_reply: r.expect_end(); return lane_reply_message{};
     default: wrong_direction(type, "parent");
   }
 }

@@ -24,10 +24,11 @@ constexpr std::size_t line = 64;
 constexpr std::size_t ring_bytes = 32 * 1024;  // a power of two: see task_ring
 
 // A slot: the bell word on a line of its own (both sides write it), the
-// ring's positions, then its bytes.
+// ring's positions, the lane's reply (lane_reply.hpp), then the ring's bytes.
 struct slot_layout {
   alignas(line) std::atomic<std::uint32_t> bell;
   task_ring_positions positions;
+  lane_reply lane;
 };
 constexpr std::size_t slot_bytes = sizeof(slot_layout) + ring_bytes;
 static_assert(sizeof(slot_layout) % line == 0 && slot_bytes % line == 0);
@@ -46,17 +47,20 @@ std::uint32_t bit_of(int slot) noexcept { return 1u << (static_cast<unsigned>(sl
 // A new memfd's bytes are zero: every word and position starts at 0.
 struct bell_page {
   alignas(line) std::atomic<std::uint32_t> wake_word;  // the futex every worker sleeps on
+  alignas(line) std::atomic<std::uint32_t> watching;   // parent threads spinning for a lane reply
+  static constexpr std::size_t header_bytes = 2 * line;
 
   slot_layout& slot(int i) noexcept {
-    return *std::launder(reinterpret_cast<slot_layout*>(reinterpret_cast<char*>(this) + line +
+    return *std::launder(reinterpret_cast<slot_layout*>(reinterpret_cast<char*>(this) + header_bytes +
                                                         static_cast<std::size_t>(i) * slot_bytes));
   }
   task_ring ring(int i) noexcept {
     auto& s = slot(i);
     return task_ring(s.positions, reinterpret_cast<char*>(&s) + sizeof(slot_layout), ring_bytes);
   }
-  static std::size_t bytes_for(std::size_t slots) noexcept { return line + slots * slot_bytes; }
+  static std::size_t bytes_for(std::size_t slots) noexcept { return header_bytes + slots * slot_bytes; }
 };
+static_assert(sizeof(bell_page) <= bell_page::header_bytes);
 
 worker_bells::worker_bells(std::size_t slots) {
   m_fd = ::memfd_create("cofutures-worker-bells", MFD_CLOEXEC);
@@ -91,12 +95,25 @@ int worker_bells::acquire() {
   s.bell.store(0, std::memory_order_relaxed);
   s.positions.tail.store(0, std::memory_order_relaxed);
   s.positions.head.store(0, std::memory_order_relaxed);
+  s.lane.tag.store(0, std::memory_order_relaxed);
   return slot;
 }
 
 void worker_bells::release(int slot) noexcept { m_free.push_back(slot); }
 
 task_ring worker_bells::ring_of(int slot) noexcept { return m_page->ring(slot); }
+
+lane_reply& worker_bells::lane_reply_of(int slot) noexcept { return m_page->slot(slot).lane; }
+
+std::atomic<std::uint32_t>& worker_bells::watching() noexcept { return m_page->watching; }
+
+void worker_bells::ring_now(int slot) noexcept {
+  // seq_cst: as ring(), against the worker's announcement of its sleep.
+  auto before = m_page->slot(slot).bell.fetch_or(bell_rung, std::memory_order_seq_cst);
+  if ((before & bell_sleeping) == 0) return;  // awake: it finds the record as it looks at its ring
+  m_page->wake_word.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: as wake_sleepers
+  ::syscall(SYS_futex, &m_page->wake_word, FUTEX_WAKE_BITSET, INT_MAX, nullptr, nullptr, bit_of(slot));
+}
 
 bool worker_bells::asleep(int slot) const noexcept {
   return (m_page->slot(slot).bell.load(std::memory_order_relaxed) & bell_sleeping) != 0;  // relaxed: a snapshot
@@ -147,6 +164,13 @@ worker_bell::worker_bell(int fd, int slot) : m_slot(slot) {
 worker_bell::~worker_bell() { ::munmap(m_page, m_bytes); }
 
 task_ring worker_bell::ring() noexcept { return m_page->ring(m_slot); }
+
+lane_reply& worker_bell::lane() noexcept { return m_page->slot(m_slot).lane; }
+
+bool worker_bell::parent_watching() const noexcept {
+  // seq_cst: after the reply's publication (lane_reply::publish).
+  return m_page->watching.load(std::memory_order_seq_cst) != 0;
+}
 
 void worker_bell::wait() {
   auto& word = m_page->slot(m_slot).bell;

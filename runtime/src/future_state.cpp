@@ -174,6 +174,18 @@ void state_base::set_cancel_hook(std::function<void()> hook) {
   hook();  // cancelled before the operation existed: cancel it at once
 }
 
+void state_base::set_wait_assist(std::shared_ptr<wait_assist> assist) {
+  std::lock_guard lock(m_mutex);  // the rare parts are moved out when the future finishes
+  if (is_done(m_status.load(std::memory_order_relaxed))) return;  // relaxed: under the lock
+  m_callbacks.rare_or_new().assist = std::move(assist);
+}
+
+std::shared_ptr<wait_assist> state_base::wait_assist_if_pending() const {
+  std::lock_guard lock(m_mutex);  // as set_wait_assist
+  if (is_done(m_status.load(std::memory_order_relaxed)) || !m_callbacks.rare) return nullptr;  // relaxed: under the lock
+  return m_callbacks.rare->assist;
+}
+
 bool state_base::link_if_pending(waiter_node& node) {
   // acquire: done is final, and pairs with the completing release (a waiter
   // over a million done futures then takes no lock for them).

@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <future>
+#include <optional>
+#include <string>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -155,4 +157,52 @@ TEST_CASE("a worker told a slot outside the memory refuses it", "[worker_bells]"
   CHECK_THROWS_WITH(worker_bell(bells.fd(), 2), Catch::Contains("slot 2 is not in the memory"));
   CHECK_THROWS_WITH(worker_bell(bells.fd(), -1), Catch::Contains("slot -1 is not in the memory"));
   CHECK_NOTHROW(worker_bell(bells.fd(), 1));
+}
+
+TEST_CASE("a lane reply written in a worker's slot is read whole by the parent, only for its task", "[worker_bells]") {
+  worker_bells bells(4);
+  int slot = bells.acquire();
+  worker_bell bell(bells.fd(), slot);
+  auto& mine = bell.lane();  // the worker's mapping
+  auto& theirs = bells.lane_reply_of(slot);  // the parent's
+  CHECK_FALSE(theirs.has(0));
+  REQUIRE(mine.publish(7, "frame:", "payload"));
+  CHECK(theirs.has(7));
+  CHECK_FALSE(theirs.has(6));
+  CHECK(theirs.copy_out() == std::optional<std::string>("frame:payload"));
+  // A reply over the slot is refused whole: the task 7's reply stays.
+  std::string large(cofutures::detail::lane_reply::capacity, 'x');
+  CHECK_FALSE(mine.publish(8, "f", large));
+  CHECK(theirs.has(7));
+  CHECK(mine.publish(8, "", large));  // exactly the capacity fits
+  CHECK(theirs.copy_out()->size() == large.size());
+  // A freed and reused slot starts with no reply.
+  bells.release(slot);
+  REQUIRE(bells.acquire() == slot);
+  CHECK_FALSE(theirs.has(8));
+}
+
+TEST_CASE("a worker sees the parent's threads watching for lane replies", "[worker_bells]") {
+  worker_bells bells(2);
+  int slot = bells.acquire();
+  worker_bell bell(bells.fd(), slot);
+  CHECK_FALSE(bell.parent_watching());
+  bells.watching().fetch_add(1);
+  CHECK(bell.parent_watching());
+  bells.watching().fetch_sub(1);
+  CHECK_FALSE(bell.parent_watching());
+}
+
+TEST_CASE("ring_now wakes its sleeping worker by itself, and costs nothing to an awake one", "[worker_bells]") {
+  worker_bells bells(4);
+  int slot = bells.acquire();
+  auto woken = wait_on_thread(bells, slot);
+  REQUIRE(until_asleep(bells, slot));
+  bells.ring_now(slot);  // no wake_sleepers() after it
+  CHECK(woken.wait_for(hang_guard) == std::future_status::ready);
+  // Rung while awake: the next wait returns at once.
+  bells.ring_now(slot);
+  worker_bell bell(bells.fd(), slot);
+  auto again = std::async(std::launch::async, [&] { bell.wait(); });
+  CHECK(again.wait_for(hang_guard) == std::future_status::ready);
 }

@@ -34,6 +34,7 @@ class task_ring {
   enum class kind : std::uint32_t {
     frame = 1,    ///< the record holds the frame
     in_pipe = 2,  ///< the frame, `size` bytes, comes next in the pipe
+    lane = 3,     ///< as frame, a task to answer in the lane's reply (lane_reply.hpp)
   };
   struct record {
     kind what;
@@ -93,7 +94,7 @@ class task_ring {
   }
   /// Drops the front record (a frame record's bytes must be copied out first).
   void pop(const record& r) noexcept {
-    const std::size_t body = r.what == kind::frame ? r.size : 0;
+    const std::size_t body = r.what == kind::in_pipe ? 0 : r.size;
     const auto head = m_pos.head.load(std::memory_order_relaxed);
     // release: the copies out are done before the manager may reuse the bytes.
     m_pos.head.store(head + header_size + padded(body), std::memory_order_release);

@@ -37,7 +37,9 @@ struct error_message {
 struct init_failed_message {
   exception_info error;
 };
-using worker_message = std::variant<hello_message, result_message, error_message, init_failed_message>;
+struct lane_reply_message {};
+using worker_message =
+    std::variant<hello_message, result_message, error_message, init_failed_message, lane_reply_message>;
 
 /// What a worker accepts. @throws protocol_error for a truncated frame,
 /// trailing bytes, or a type only a worker sends.

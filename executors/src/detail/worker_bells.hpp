@@ -24,6 +24,7 @@
 // wait), closed (the manager is done with this worker: it should exit once
 // its ring is empty).
 
+#include "lane_reply.hpp"
 #include "task_ring.hpp"
 
 #include <atomic>
@@ -67,6 +68,16 @@ class worker_bells {
   /// Whether the worker in `slot` is in (or entering) its sleep: a snapshot.
   bool asleep(int slot) const noexcept;
 
+  // ---- the lane (process_pool_core): any thread holding the pool's lock
+  /// Where the worker in `slot` answers lane tasks.
+  lane_reply& lane_reply_of(int slot) noexcept;
+  /// How many of the parent's threads spin waiting for a lane reply (a
+  /// worker that answers while none does sends word down its pipe).
+  std::atomic<std::uint32_t>& watching() noexcept;
+  /// ring(), and if the worker sleeps, the wake at once: for a thread
+  /// other than the manager, which owns the batched wake-ups.
+  void ring_now(int slot) noexcept;
+
  private:
   int m_fd = -1;
   bell_page* m_page = nullptr;
@@ -92,6 +103,10 @@ class worker_bell {
   void wait();
   /// The manager closed the channel (seen by a wait()).
   bool closed() const noexcept { return m_closed; }
+  /// Where this worker answers lane tasks.
+  lane_reply& lane() noexcept;
+  /// Whether a thread of the parent is spinning for a lane reply now.
+  bool parent_watching() const noexcept;
 
  private:
   bell_page* m_page = nullptr;

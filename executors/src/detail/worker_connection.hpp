@@ -58,6 +58,8 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
   void signal(int sig) noexcept;
 
   pid_t pid() const noexcept { return m_pid; }
+  /// Frames queued here and not yet in the worker's ring.
+  bool writes_queued() const noexcept { return !m_writes.empty(); }
   int slot() const noexcept { return m_slot; }
   int pidfd() noexcept { return m_pidfd.native_handle(); }
 
@@ -70,6 +72,7 @@ class worker_connection : public std::enable_shared_from_this<worker_connection>
   bool m_said_hello = false;
   bool m_exit_expected = false;  // told to stop, or reached max_tasks_per_child
   bool m_shutdown_sent = false;
+  bool m_lent = false;  // to the pool's lane: its ring is the lane's, not the manager's (process_pool_core)
   asio::steady_timer m_hello_timer;
 
  private:

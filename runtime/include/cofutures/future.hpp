@@ -61,7 +61,10 @@ class future {
 
   /// Waits until done; returns the value. The thread polls the future for
   /// up to 200 us before it sleeps, less the more its waits outlast that
-  /// (detail/adaptive_spin.hpp): quick results then cost no wake-up.
+  /// (detail/adaptive_spin.hpp): quick results then cost no wake-up. A
+  /// process task's answer waiting in shared memory is taken by the polling
+  /// thread itself, which then completes the future (and runs an unbound
+  /// future's done-callbacks; detail/wait_assist.hpp).
   /// @throws the task's exception; cancelled_error if cancelled.
   result_type result() const {
     auto& s = checked();

@@ -3,6 +3,7 @@
 // encoded arguments) and how to complete its future from what comes back.
 
 #include <cofutures/detail/serialization.hpp>
+#include <cofutures/detail/wait_assist.hpp>
 #include <cofutures/promise.hpp>
 
 #include <cstdint>
@@ -25,6 +26,9 @@ class process_work {
   virtual void deliver(std::string_view result) noexcept = 0;
   virtual void fail(std::exception_ptr e) noexcept = 0;
   virtual void cancel() noexcept = 0;
+  /// Lets a thread waiting on the future take the reply itself (the pool's
+  /// lane: wait_assist.hpp).
+  virtual void set_wait_assist(std::shared_ptr<wait_assist> assist) = 0;
 
   std::uint64_t m_id = 0;
   std::string m_task_name;
@@ -52,6 +56,9 @@ class process_work_impl final : public process_work {
   }
   void fail(std::exception_ptr e) noexcept override { m_promise.try_set_exception(std::move(e)); }
   void cancel() noexcept override { m_promise.get_future().cancel(); }
+  void set_wait_assist(std::shared_ptr<wait_assist> assist) override {
+    m_promise.get_future().state_ptr()->set_wait_assist(std::move(assist));
+  }
 
  private:
   promise<R> m_promise;

@@ -1,6 +1,7 @@
 #pragma once
 // The parent <-> worker protocol: length-prefixed frames, tasks one way and
-// replies the other. Replies travel in a pipe; tasks in the worker's ring in
+// replies the other. Replies travel in a pipe (a lane task's in shared
+// memory: executors/src/detail/lane_reply.hpp); tasks in the worker's ring in
 // shared memory (a frame too large for it in a pipe of its own, announced in
 // the ring: executors/src/detail/task_ring.hpp).
 //   header: u32 body length (type byte included), u8 type
@@ -11,6 +12,8 @@
 //   RESULT       worker -> parent   u64 id, bytes result
 //   ERROR        worker -> parent   u64 id, error
 //   SHUTDOWN     parent -> worker   (empty)
+//   LANE_REPLY   worker -> parent   (empty) a lane task's reply is in shared
+//                                   memory, and no thread was watching for it
 // where str is u32 length + bytes, bytes runs to the end of the frame, and
 // error is u8 kind, str type name, str what, str stack. Both ends are the
 // same executable on the same machine: native byte order.
@@ -24,7 +27,7 @@
 
 namespace cofutures::detail {
 
-enum class frame_type : std::uint8_t { hello = 1, init, init_failed, task, result, error, shutdown };
+enum class frame_type : std::uint8_t { hello = 1, init, init_failed, task, result, error, shutdown, lane_reply };
 
 inline constexpr std::size_t frame_header_size = 5;
 /// Larger frames are refused (a corrupt or hostile length must not make

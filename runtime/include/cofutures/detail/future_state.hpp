@@ -6,6 +6,7 @@
 #include <cofutures/detail/compact_mutex.hpp>
 #include <cofutures/detail/loop_core.hpp>
 #include <cofutures/detail/small_function.hpp>
+#include <cofutures/detail/wait_assist.hpp>
 #include <cofutures/detail/waiter_node.hpp>
 #include <cofutures/errors.hpp>
 
@@ -89,6 +90,11 @@ class state_base {
   /// Runs when cancel() succeeds, outside the lock (cancels the operation
   /// behind the future: a spawned coroutine, an Asio operation).
   void set_cancel_hook(std::function<void()> hook);
+  /// Lets a waiter spinning on this future help bring its result (see
+  /// wait_assist.hpp). Ignored once the future is done.
+  void set_wait_assist(std::shared_ptr<wait_assist> assist);
+  /// The assist, if any and the future is not done yet.
+  std::shared_ptr<wait_assist> wait_assist_if_pending() const;
 
   // --- waiter nodes ----------------------------------------------------
   /// Links the node unless the future is done; returns whether it linked.
@@ -114,12 +120,14 @@ class state_base {
   void park() const;
   bool park_until(clock::time_point deadline) const;
   // What few futures need, allocated on first use: the done-callbacks
-  // after the first, and the cancel hook (spawned coroutines, Asio
-  // operations). Kept out of the state: a pool task's future has neither,
+  // after the first, the cancel hook (spawned coroutines, Asio
+  // operations), and the wait assist (process tasks sent straight to a
+  // worker). Kept out of the state: a pool task's future has neither,
   // and a million pending futures would carry the bytes for nothing.
   struct rare_parts {
     std::vector<callback> more_callbacks;
     std::function<void()> cancel_hook;
+    std::shared_ptr<wait_assist> assist;
   };
   // The done-callbacks, in order: the first in place (the common case of
   // one costs no allocation), any others after it.
