@@ -4,18 +4,9 @@
 // ones), completes futures from their replies, and notices a worker's
 // death through its pidfd the moment it happens.
 //
-// The lane: while nothing is queued, the manager lends one idle worker to
-// the submitters. A submit then puts its task straight into that worker's
-// ring, the worker answers in shared memory (lane_reply.hpp), and the
-// thread waiting in result() takes the answer there and completes the
-// future (wait_assist.hpp). A round trip then involves two threads, the
-// waiter and the worker, both spinning for the few microseconds between
-// tasks, and no wake-up at all: with the manager between them, three
-// threads on two cores cost two context switches per round trip. With no
-// thread watching, the worker sends a word down its pipe and the manager
-// takes the answer. One lane task is in flight at a time; the next submit
-// meanwhile queues as any other, and the lane's worker goes back to the
-// manager when its task is answered.
+// While nothing is queued, the manager lends one idle worker to the
+// submitters: the lane (process_lane.hpp), which takes a round trip off
+// the manager thread.
 
 #include <cofutures/detail/process_pool_core.hpp>
 #include <cofutures/detail/remote_exception.hpp>
@@ -23,7 +14,7 @@
 #include <cofutures/errors.hpp>
 #include <cofutures/thread_name.hpp>
 
-#include "detail/lane_reply.hpp"
+#include "detail/process_lane.hpp"
 #include "detail/wire_messages.hpp"
 #include "detail/worker_connection.hpp"
 
@@ -35,10 +26,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -110,9 +99,9 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
     std::lock_guard lock(m_mutex);  // the queue, the flags, the lane and the manager's context
     check_accepting_locked();
     work->m_id = m_next_id++;
-    if (m_lane.slot >= 0 && !m_lane.work) {
-      if (m_pending.empty() && lane_open_locked() && send_on_lane_locked(work)) return;
-      release_lane_locked();  // the manager's to send, on the worker the lane held
+    if (m_lane.lent() && !m_lane.busy()) {
+      if (m_pending.empty() && m_lane.open(*m_bells, m_live.size()) && m_lane.send(*m_bells, work, assist())) return;
+      m_lane.release();  // the manager's to send, on the worker the lane held
     }
     m_pending.push_back(std::move(work));
     if (!m_thread.joinable()) {
@@ -163,121 +152,57 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
 
   // ---------------------------------------------------------------- the lane
 
-  // Whether a submit may wake the lane's worker: if it is awake (looking
-  // at its ring for a while after a lane task), nobody need wake it; if it
-  // sleeps, only when it is the pool's one worker. Of a batch of tasks, the
-  // first would go to the lane and the others through the manager; a
-  // worker woken from here and one woken by the manager may then land on
-  // one CPU until the scheduler moves one, a tick later (pi: one rep in
-  // two took 7.6-8.2 ms instead of 6.2-6.5). The manager wakes all the
-  // workers it gave tasks with one call (worker_bells.hpp).
-  bool lane_open_locked() const noexcept { return m_live.size() <= 1 || !m_bells->asleep(m_lane.slot); }
-
-  // The lane's worker is idle: the task goes into its ring from here, under
-  // m_mutex (which makes this thread the ring's one writer while the worker
-  // is lent). False, with nothing sent, if the frame is too large for it.
-  bool send_on_lane_locked(std::unique_ptr<process_work>& work) {
-    auto frame = frame_writer(frame_type::task).u64(work->m_id).str(work->m_task_name).finish(work->m_arguments->size());
-    auto ring = m_bells->ring_of(m_lane.slot);
-    const std::size_t size = frame.size() + work->m_arguments->size();
-    if (size > ring.capacity() / 4 || !ring.put(task_ring::kind::lane, static_cast<std::uint32_t>(size),
-                                                 {frame, *work->m_arguments})) {
-      return false;
-    }
-    work->set_running();  // true: the future is not handed out yet, so nobody can have cancelled it
-    // The future's waiters may take the reply: the assist holds this core
-    // until the future is done.
-    work->set_wait_assist(std::shared_ptr<wait_assist>(shared_from_this(), static_cast<wait_assist*>(this)));
-    // relaxed: a hint for poll(), which checks again under m_mutex.
-    m_lane_tag.store(lane_reply::tag_of(work->m_id), std::memory_order_relaxed);
-    m_lane.work = std::move(work);
-    m_bells->ring_now(m_lane.slot);
-    return true;
+  // For a lane task's future: its waiters may take the reply. It holds
+  // this core until the future is done.
+  std::shared_ptr<wait_assist> assist() {
+    return std::shared_ptr<wait_assist>(shared_from_this(), static_cast<wait_assist*>(this));
   }
 
   // The lane's task, answered or lost; the worker goes back to the manager
   // if work is queued or the pool is closing (the manager is woken for it).
   std::unique_ptr<process_work> take_lane_work_locked() {
-    auto work = std::move(m_lane.work);
-    m_lane_tag.store(0, std::memory_order_relaxed);  // relaxed: as in send_on_lane_locked
-    if (!m_pending.empty() || m_shutdown || !m_broken.empty()) {
-      release_lane_locked();
-      wake_locked();
-    }
+    auto work = m_lane.take();
+    give_back_lane_if_wanted_locked();
     return work;
   }
 
-  void release_lane_locked() noexcept {
-    m_lane.slot = -1;
-    m_lane.pid = 0;
+  void give_back_lane_if_wanted_locked() {
+    if (!m_pending.empty() || m_shutdown || !m_broken.empty()) {
+      m_lane.release();
+      wake_locked();
+    }
   }
 
   // Takes the lane task's reply if it is in shared memory, and completes
-  // the future (outside the lock: its callbacks may submit).
+  // the future (outside the lock: its callbacks may submit). A malformed
+  // reply ends the worker, whose exit the manager handles as any crash.
   void take_lane_reply() noexcept {
-    std::unique_ptr<process_work> work;
-    std::optional<std::string> reply;
+    std::optional<process_lane::answered> answer;
     pid_t pid = 0;
     {
       std::lock_guard lock(m_mutex);  // the lane is shared by submitters, waiters and the manager
-      if (!m_lane.work || m_lane.slot < 0) return;
-      auto& r = m_bells->lane_reply_of(m_lane.slot);
-      if (!r.has(m_lane.work->m_id)) return;
       try {
-        reply = r.copy_out();
+        answer = m_lane.take_answered(*m_bells);
       } catch (...) {
-        return;  // no memory for the copy: the manager takes it later (the worker's word, or a later poll)
+        return;  // no memory for the copy: taken later (the worker's word, or a later poll)
       }
-      r.clear();
-      pid = m_lane.pid;
-      work = take_lane_work_locked();
+      if (!answer) return;
+      pid = m_lane.pid();
+      give_back_lane_if_wanted_locked();
     }
-    deliver_lane_reply(*work, reply, pid);
+    if (!deliver_lane_reply(*answer->work, answer->reply, pid)) kill_worker(pid);
   }
 
-  // A lane reply is a whole frame, as the worker would have sent it down
-  // the pipe, and as untrusted: a malformed one fails the task and ends the
-  // worker, whose exit the manager then handles as any crash.
-  void deliver_lane_reply(process_work& work, const std::optional<std::string>& reply, pid_t pid) noexcept {
-    try {
-      if (!reply || reply->size() < frame_header_size) throw protocol_error("a truncated lane reply");
-      std::uint32_t length;
-      std::memcpy(&length, reply->data(), sizeof length);
-      if (length != reply->size() - 4) throw protocol_error("a lane reply of the wrong length");
-      auto type = static_cast<frame_type>((*reply)[4]);
-      auto message = parse_worker_message(type, std::string_view(*reply).substr(frame_header_size));
-      if (auto* r = std::get_if<result_message>(&message); r && r->id == work.m_id) return work.deliver(r->result);
-      if (auto* e = std::get_if<error_message>(&message); e && e->id == work.m_id) {
-        return work.fail(rebuild_exception(e->error));
-      }
-      throw protocol_error("a lane reply for another task");
-    } catch (const std::exception& e) {
-      work.fail(std::make_exception_ptr(
-          broken_process_pool(std::string("worker process ") + std::to_string(pid) + " sent a bad reply: " + e.what())));
-      std::lock_guard lock(m_mutex);  // m_live: the manager closes pidfds only after removing them under it
-      if (auto it = m_live.find(pid); it != m_live.end()) pidfd_signal(it->second, SIGKILL);
-    }
+  void kill_worker(pid_t pid) noexcept {
+    std::lock_guard lock(m_mutex);  // m_live: the manager closes pidfds only after removing them under it
+    if (auto it = m_live.find(pid); it != m_live.end()) pidfd_signal(it->second, SIGKILL);
   }
 
   // wait_assist: a thread waiting on a lane task's future.
-  void watch() noexcept override {
-    // seq_cst: before the waiter's polls; the worker reads the count after
-    // publishing its reply (lane_reply::publish).
-    m_watching->fetch_add(1, std::memory_order_seq_cst);
-  }
-  void unwatch() noexcept override {
-    // seq_cst: before the waiter's last poll; either that poll sees the
-    // reply, or the worker sees no watcher and tells the manager.
-    m_watching->fetch_sub(1, std::memory_order_seq_cst);
-  }
+  void watch() noexcept override { m_lane.watch(); }
+  void unwatch() noexcept override { m_lane.unwatch(); }
   void poll() noexcept override {
-    // relaxed: a hint (the lock-free look of a spinning waiter); the tag
-    // and the reply are checked again under m_mutex.
-    const auto tag = m_lane_tag.load(std::memory_order_relaxed);
-    if (tag == 0) return;
-    const auto* reply = m_lane_reply_hint.load(std::memory_order_relaxed);
-    if (reply == nullptr || !reply->has(tag - 1)) return;
-    take_lane_reply();
+    if (m_lane.answer_ready()) take_lane_reply();
   }
 
   // Manager: lends an idle worker to the lane when nothing is queued.
@@ -293,11 +218,8 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
     }
     if (!idle) return;
     std::lock_guard lock(m_mutex);  // the lane is shared with submitters
-    if (m_lane.slot >= 0 || !m_pending.empty() || m_shutdown || !m_broken.empty()) return;
-    m_lane.slot = idle->slot();
-    m_lane.pid = idle->pid();
-    // relaxed: a hint for poll(); the reply's memory stays mapped while this core lives.
-    m_lane_reply_hint.store(&m_bells->lane_reply_of(idle->slot()), std::memory_order_relaxed);
+    if (m_lane.lent() || !m_pending.empty() || m_shutdown || !m_broken.empty()) return;
+    m_lane.lend(*m_bells, idle->slot(), idle->pid());
     idle->m_lent = true;
   }
 
@@ -306,7 +228,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
     int slot;
     {
       std::lock_guard lock(m_mutex);  // the lane is shared with submitters
-      slot = m_lane.slot;
+      slot = m_lane.slot();
     }
     for (auto& [pid, w] : m_workers) w->m_lent = w->slot() == slot;
   }
@@ -450,10 +372,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
       // Room for every worker there can be at once (max_workers, and those
       // on their way out, not yet reaped) many times over: a slot's memory
       // is touched only once a worker uses it (worker_bells' free list).
-      if (!m_bells) {
-        m_bells.emplace(4 * m_max_workers + 64);
-        m_watching = &m_bells->watching();  // before any lending, which publishes it under m_mutex
-      }
+      if (!m_bells) m_bells.emplace(4 * m_max_workers + 64);
       slot = m_bells->acquire();
       launched = launch_worker(m_method, m_max_tasks, m_bells->fd(), slot);
     } catch (const std::exception& e) {
@@ -530,7 +449,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
     if (w.m_assigned.empty() || w.m_assigned.front()->m_id != id) {
       // A lane task's reply too large for the shared memory comes this way.
       std::lock_guard lock(m_mutex);  // the lane is shared with submitters
-      if (m_lane.slot == w.slot() && m_lane.work && m_lane.work->m_id == id) return take_lane_work_locked();
+      if (m_lane.slot() == w.slot() && m_lane.holds(id)) return take_lane_work_locked();
       throw protocol_error("reply for a task the worker was not given");
     }
     w.m_pace.replied(std::chrono::steady_clock::now(), w.m_assigned.size() >= 2);
@@ -550,21 +469,17 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
     auto keep = w.shared_from_this();
     // The lane's task, if this worker had it: answered before the worker
     // died (the answer stands), or lost with it.
-    std::unique_ptr<process_work> lane_work, lane_answered;
-    std::optional<std::string> lane_answer;
+    std::unique_ptr<process_work> lane_work;
+    std::optional<process_lane::answered> lane_answer;
     {
       std::lock_guard lock(m_mutex);  // the lane is shared with submitters
-      if (m_lane.slot == w.slot()) {
-        if (m_lane.work && m_bells->lane_reply_of(w.slot()).has(m_lane.work->m_id)) {
-          lane_answer = m_bells->lane_reply_of(w.slot()).copy_out();
-          lane_answered = std::move(m_lane.work);
-        }
-        lane_work = std::move(m_lane.work);
-        m_lane_tag.store(0, std::memory_order_relaxed);  // relaxed: as in send_on_lane_locked
-        release_lane_locked();
+      if (m_lane.slot() == w.slot()) {
+        lane_answer = m_lane.take_answered(*m_bells);
+        lane_work = m_lane.take();
+        m_lane.release();
       }
     }
-    if (lane_answered) deliver_lane_reply(*lane_answered, lane_answer, w.pid());
+    if (lane_answer) deliver_lane_reply(*lane_answer->work, lane_answer->reply, w.pid());
     w.close_channel();
     {
       std::lock_guard lock(m_mutex);  // force_shutdown must not signal a closed pidfd
@@ -597,9 +512,8 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
       if (m_broken.empty()) m_broken = pool_message;
       m_shutdown = true;
       pending.swap(m_pending);
-      if (m_lane.work) pending.push_front(std::move(m_lane.work));
-      m_lane_tag.store(0, std::memory_order_relaxed);  // relaxed: as in send_on_lane_locked
-      release_lane_locked();
+      if (auto lane_work = m_lane.take()) pending.push_front(std::move(lane_work));
+      m_lane.release();
     }
     for (auto& [pid, w] : m_workers) w->m_lent = false;
     for (auto& [pid, w] : m_workers) {
@@ -616,8 +530,8 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
     {
       std::lock_guard lock(m_mutex);  // submitters push under it
       if (!m_shutdown || !m_pending.empty()) return;
-      if (m_lane.work) return;  // its taker wakes this thread (take_lane_work_locked)
-      release_lane_locked();
+      if (m_lane.busy()) return;  // its taker wakes this thread (give_back_lane_if_wanted_locked)
+      m_lane.release();
     }
     for (auto& [pid, w] : m_workers) w->m_lent = false;
     for (auto& [pid, w] : m_workers) {
@@ -646,20 +560,7 @@ class process_pool_core final : public std::enable_shared_from_this<process_pool
   asio::io_context* m_ctx = nullptr;  // while the manager runs
   bool m_wake_posted = false;
   std::map<pid_t, int> m_live;  // pidfds of live workers, for force_shutdown's signals
-  struct lane {
-    int slot = -1;  // the lent worker's slot; -1: none lent
-    pid_t pid = 0;
-    // The task in flight on it: put here by the submitter, taken out under
-    // m_mutex by whichever thread first sees its answer (a waiter, or the
-    // manager), or by the manager when the worker dies or the pool breaks.
-    std::unique_ptr<process_work> work;
-  } m_lane;
-  std::atomic<std::uint32_t>* m_watching = nullptr;  // in the shared memory: set once, before any lending
-
-  // poll()'s lock-free look: the tag of the lane task in flight (0: none),
-  // and the lane worker's reply. Written under m_mutex.
-  std::atomic<std::uint64_t> m_lane_tag{0};
-  std::atomic<const lane_reply*> m_lane_reply_hint{nullptr};
+  process_lane m_lane;
 
   std::thread m_thread;
   std::thread::id m_manager_id;
